@@ -1,0 +1,50 @@
+"""skorch callbacks that report each task's validation metric per epoch."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import torch
+from skorch.callbacks import Callback
+
+from .metrics import task_metric
+
+__all__ = ["TaskValidationMetrics"]
+
+
+class TaskValidationMetrics(Callback):
+    """Records ``valid_<task>_<metric>`` in the history after every epoch.
+
+    Collects the raw outputs of the validation batches (skorch hands them to
+    ``on_batch_end``), so no extra forward pass is made.
+    """
+
+    def on_epoch_begin(self, net, **kwargs) -> None:
+        self._outputs: list[tuple[torch.Tensor, ...]] = []
+        self._targets: list[torch.Tensor] = []
+
+    def on_batch_end(self, net, batch, training, y_pred=None, **kwargs) -> None:
+        if training or y_pred is None:
+            return
+        self._outputs.append(tuple(out.detach().cpu() for out in y_pred))
+        self._targets.append(batch[1].detach().cpu())
+
+    def on_epoch_end(self, net, **kwargs) -> None:
+        if not self._outputs:
+            return
+        targets = torch.cat(self._targets).numpy()
+        outputs = [torch.cat(parts).numpy() for parts in zip(*self._outputs, strict=True)]
+        for j, task in enumerate(net.criterion_.tasks):
+            codes = targets[:, j]
+            labels = np.full(len(codes), np.nan, dtype=object)
+            labelled = ~np.isnan(codes)
+            labels[labelled] = task.decode(codes[labelled])
+            with warnings.catch_warnings():
+                # A small validation split can hold one class only: report NaN.
+                warnings.simplefilter("ignore")
+                try:
+                    value = task_metric(task, None, labels, outputs[j])
+                except ValueError:
+                    value = float("nan")
+            net.history.record(f"valid_{task.name}_{task.metric_name}", value)

@@ -1,0 +1,568 @@
+"""``MultiTaskRecommender``: the scikit-learn face of the library."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from numbers import Integral, Real
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import EarlyStopping, PassthroughScoring, ProgressBar
+
+from .batching import BatchSlicer, HoldoutSplit, TensorDictDataset
+from .callbacks import TaskValidationMetrics
+from .metrics import task_metric
+from .modules import FeatureEmbedding, MultiTaskNetwork, SharedBottom, Tower
+from .net import MultiTaskLoss, MultiTaskNet
+from .schema import FeatureSchema
+from .tasks import Task, infer_task_type, make_task
+from .weighting import FixedWeighting
+
+__all__ = ["MultiTaskRecommender"]
+
+# Epochs with more batches than this show a progress bar when verbose.
+_PROGRESS_BAR_MIN_BATCHES = 200
+
+
+def _auto_embedding_dim(cardinality: int) -> int:
+    # fastai's rule of thumb: grows sub-linearly with the vocabulary, capped.
+    return int(min(64, round(1.6 * cardinality**0.56)))
+
+
+def _has_classification_task(estimator: MultiTaskRecommender) -> bool:
+    # Unfitted: say yes so that calling the method raises NotFittedError.
+    if not hasattr(estimator, "tasks_"):
+        return True
+    return any(task.is_classifier for task in estimator.tasks_.values())
+
+
+class MultiTaskRecommender(BaseEstimator):
+    """Multi-task neural recommender: one network, several targets per (user, item) row.
+
+    Categorical columns (user ids, item ids, side features) become learned
+    embeddings, numeric columns are standardized, and the concatenation goes
+    through a shared architecture and then one tower per task. Each target
+    column of ``y`` is a task; a NaN label means "no label for this task on
+    this row" and adds neither loss nor gradient to that task.
+
+    Parameters
+    ----------
+    tasks : dict or None, default=None
+        Target column → ``"binary"``, ``"multiclass"``, ``"regression"`` or a
+        :class:`~sklearn_mtl.tasks.Task`. ``None`` infers each column's type
+        from ``y`` (see :func:`~sklearn_mtl.tasks.infer_task_type`).
+    architecture : {"shared_bottom"}, default="shared_bottom"
+        How the tasks share the network below their towers.
+    shared_units : tuple of int, default=(64, 32)
+        Hidden layer widths of the shared part.
+    tower_units : tuple of int, default=(16,)
+        Hidden layer widths of each task's tower.
+    embedding_dim : int or "auto", default=16
+        Width of every categorical embedding; ``"auto"`` sizes each table from
+        its vocabulary (``min(64, round(1.6 * n ** 0.56))``).
+    categorical_features : "from_dtype" or list, default="from_dtype"
+        ``"from_dtype"``: string, object, category and bool columns are
+        categorical. A list names the categorical columns (needed for integer
+        ids, which are otherwise numbers).
+    task_weights : dict or None, default=None
+        Task → non-negative weight of its loss in the sum; missing tasks get 1.
+    dropout : float, default=0.0
+        Dropout after each hidden layer.
+    lr : float, default=1e-3
+        Learning rate of Adam.
+    weight_decay : float, default=0.0
+        L2 penalty of Adam.
+    batch_size : int, default=256
+        Rows per gradient step.
+    max_epochs : int, default=10
+        Passes over the training data.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows, stop when the validation
+        loss has not improved for ``n_iter_no_change`` epochs, and restore the
+        best weights.
+    validation_fraction : float or None, default=None
+        Share of rows held out for validation. ``None`` means 0.1 with early
+        stopping and no validation set without it; set it without early
+        stopping to watch validation metrics only.
+    n_iter_no_change : int, default=5
+        Patience of early stopping, in epochs.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialization, shuffling, dropout and the validation
+        split. The same value gives identical predictions on CPU.
+    device : str, default="cpu"
+        Torch device to train and predict on, e.g. ``"cuda"``.
+    verbose : int, default=0
+        ``1`` prints one line per epoch (losses per task and validation
+        metrics) and a progress bar for long epochs.
+
+    Attributes
+    ----------
+    tasks_ : dict
+        Task name → fitted :class:`~sklearn_mtl.tasks.Task`, in ``y`` order.
+    classes_ : dict
+        Classification task → its class labels.
+    schema_ : FeatureSchema
+        Column roles and encodings learned from ``X``.
+    net_ : skorch.NeuralNet
+        The trained network; ``net_.history`` holds the per-epoch log.
+    n_iter_ : int
+        Epochs trained.
+    n_features_in_ : int
+        Number of columns of ``X``.
+    feature_names_in_ : ndarray of str
+        Column names of ``X``, when it was a DataFrame with string columns.
+
+    Examples
+    --------
+    >>> from sklearn_mtl import MultiTaskRecommender
+    >>> from sklearn_mtl.datasets import make_recommendation_tasks
+    >>> X, y = make_recommendation_tasks(n_samples=2000, random_state=0)
+    >>> model = MultiTaskRecommender(max_epochs=2, random_state=0).fit(X, y)
+    >>> model.predict(X.head(2)).columns.tolist()
+    ['click', 'like', 'rating']
+    >>> sorted(model.score_tasks(X, y))
+    ['click', 'like', 'rating']
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "tasks": [dict, None],
+        "architecture": [StrOptions({"shared_bottom"})],
+        "shared_units": ["array-like"],
+        "tower_units": ["array-like"],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "categorical_features": [StrOptions({"from_dtype"}), list, tuple],
+        "task_weights": [dict, None],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "device": [str],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        tasks: dict[str, str | Task] | None = None,
+        *,
+        architecture: str = "shared_bottom",
+        shared_units: tuple[int, ...] = (64, 32),
+        tower_units: tuple[int, ...] = (16,),
+        embedding_dim: int | str = 16,
+        categorical_features: str | list = "from_dtype",
+        task_weights: dict[str, float] | None = None,
+        dropout: float = 0.0,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        batch_size: int = 256,
+        max_epochs: int = 10,
+        early_stopping: bool = False,
+        validation_fraction: float | None = None,
+        n_iter_no_change: int = 5,
+        random_state: int | np.random.RandomState | None = None,
+        device: str = "cpu",
+        verbose: int = 0,
+    ) -> None:
+        self.tasks = tasks
+        self.architecture = architecture
+        self.shared_units = shared_units
+        self.tower_units = tower_units
+        self.embedding_dim = embedding_dim
+        self.categorical_features = categorical_features
+        self.task_weights = task_weights
+        self.dropout = dropout
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, X: Any, y: Any) -> MultiTaskRecommender:
+        """Train the network on ``X`` and the task targets ``y``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Mixed-dtype frame (ids, side features) or a numeric array.
+        y : DataFrame, Series or array-like of shape (n_samples,) or (n_samples, n_tasks)
+            One column per task; NaN marks a missing label.
+
+        Returns
+        -------
+        self : MultiTaskRecommender
+        """
+        self._validate_params()
+        X = self._check_x(X, reset=True)
+        Y = self._targets_frame(y, n_samples=len(X), reset=True)
+
+        self.tasks_ = self._fit_tasks(Y)
+        self.classes_ = {
+            name: task.classes_ for name, task in self.tasks_.items() if task.is_classifier
+        }
+        weights = self._task_weight_vector()
+        self.schema_ = FeatureSchema(self.categorical_features).fit(X)
+        dataset = TensorDictDataset(self.schema_.transform(X), self._encode_targets(Y))
+
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        # Fork the global torch RNG: seeding for reproducibility must not
+        # change the random stream of the user's own code.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.net_ = self._build_net(weights, seed, n_samples=len(dataset))
+            self.net_.fit(dataset, y=None)
+        self.n_iter_ = len(self.net_.history)
+        return self
+
+    def _fit_tasks(self, Y: pd.DataFrame) -> dict[str, Task]:
+        tasks = {}
+        for name in Y.columns:
+            spec = infer_task_type(Y[name]) if self.tasks is None else self.tasks[name]
+            tasks[name] = make_task(spec, name).fit(Y[name])
+        return tasks
+
+    def _task_weight_vector(self) -> list[float]:
+        weights = dict(self.task_weights or {})
+        unknown = [name for name in weights if name not in self.tasks_]
+        if unknown:
+            raise ValueError(
+                f"task_weights names tasks that are not in tasks: {unknown}; "
+                f"tasks are {list(self.tasks_)}."
+            )
+        negative = [name for name, w in weights.items() if not (np.isfinite(w) and w >= 0)]
+        if negative:
+            raise ValueError(f"task_weights must be finite and non-negative; got {negative}.")
+        return [float(weights.get(name, 1.0)) for name in self.tasks_]
+
+    def _build_module(self) -> MultiTaskNetwork:
+        cardinalities = self.schema_.cardinalities_
+        if self.embedding_dim == "auto":
+            dims = [_auto_embedding_dim(n) for n in cardinalities]
+        else:
+            dims = [int(self.embedding_dim)] * len(cardinalities)
+        embedding = FeatureEmbedding(cardinalities, dims, len(self.schema_.numeric_columns_))
+        shared = SharedBottom(
+            embedding.output_dim,
+            len(self.tasks_),
+            units=[int(u) for u in self.shared_units],
+            dropout=self.dropout,
+        )
+        towers = [
+            Tower(
+                shared.output_dim,
+                [int(u) for u in self.tower_units],
+                task.n_outputs,
+                dropout=self.dropout,
+            )
+            for task in self.tasks_.values()
+        ]
+        return MultiTaskNetwork(embedding, shared, towers)
+
+    def _build_net(self, weights: list[float], seed: int, n_samples: int) -> MultiTaskNet:
+        validation_fraction = self.validation_fraction
+        if validation_fraction is None and self.early_stopping:
+            validation_fraction = 0.1
+        callbacks: list[tuple[str, Any]] = []
+        for name in self.tasks_:
+            callbacks.append(
+                (f"train_{name}_loss", PassthroughScoring(f"train_{name}_loss", on_train=True))
+            )
+        if validation_fraction is not None:
+            for name in self.tasks_:
+                callbacks.append((f"valid_{name}_loss", PassthroughScoring(f"valid_{name}_loss")))
+            callbacks.append(("task_metrics", TaskValidationMetrics()))
+        if self.early_stopping:
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(
+                        monitor="valid_loss",
+                        patience=self.n_iter_no_change,
+                        load_best=True,
+                        sink=self._print_if_verbose,
+                    ),
+                )
+            )
+        if self.verbose and n_samples / self.batch_size > _PROGRESS_BAR_MIN_BATCHES:
+            callbacks.append(("progress_bar", ProgressBar()))
+
+        return MultiTaskNet(
+            module=self._build_module(),
+            criterion=MultiTaskLoss(
+                list(self.tasks_.values()), FixedWeighting(len(self.tasks_), weights)
+            ),
+            optimizer=torch.optim.Adam,
+            lr=self.lr,
+            optimizer__weight_decay=self.weight_decay,
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            train_split=(
+                None
+                if validation_fraction is None
+                else HoldoutSplit(validation_fraction, random_state=seed)
+            ),
+            iterator_train=BatchSlicer,
+            iterator_train__shuffle=True,
+            iterator_train__random_state=np.random.default_rng(seed),
+            iterator_valid=BatchSlicer,
+            callbacks=callbacks,
+            device=self.device,
+            verbose=self.verbose,
+        )
+
+    def _print_if_verbose(self, message: str) -> None:
+        if self.verbose:
+            print(message)
+
+    # ------------------------------------------------------- input checking
+
+    def _check_x(self, X: Any, *, reset: bool) -> pd.DataFrame:
+        """Check ``X`` and return it as a DataFrame (integer column labels for arrays)."""
+        if isinstance(X, pd.DataFrame):
+            if not reset and hasattr(self, "feature_names_in_"):
+                X = self._reorder_columns(X)
+            validate_data(self, X, skip_check_array=True, reset=reset)
+            if X.shape[0] == 0:
+                raise ValueError(
+                    f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 "
+                    "is required."
+                )
+            if X.shape[1] == 0:
+                raise ValueError("X has no columns; at least one feature is required.")
+            if X.columns.has_duplicates:
+                raise ValueError(
+                    f"X has duplicate columns: {list(X.columns[X.columns.duplicated()])}."
+                )
+            return X
+        array = validate_data(self, X, dtype="numeric", reset=reset)
+        return pd.DataFrame(array)
+
+    def _reorder_columns(self, X: pd.DataFrame) -> pd.DataFrame:
+        # Same columns in another order is the same data: align it rather than fail.
+        expected = list(self.feature_names_in_)
+        if list(X.columns) != expected and set(X.columns) == set(expected):
+            return X[expected]
+        return X
+
+    def _targets_frame(self, y: Any, *, n_samples: int, reset: bool) -> pd.DataFrame:
+        """``y`` as a DataFrame with one column per task, checked against ``tasks``."""
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        if isinstance(y, pd.DataFrame):
+            layout, Y = "frame", y.copy()
+        elif isinstance(y, pd.Series):
+            layout, Y = "1d", y.to_frame(name=y.name if y.name is not None else None)
+        else:
+            array = np.asarray(y)
+            if array.dtype.kind == "c":
+                raise ValueError("Complex data not supported for y.")
+            if array.ndim == 1:
+                layout, Y = "1d", pd.DataFrame({None: array})
+            elif array.ndim == 2:
+                layout, Y = "2d", pd.DataFrame(array)
+            else:
+                raise ValueError(f"y must be 1-D or 2-D; got an array of shape {array.shape}.")
+        if len(Y) != n_samples:
+            raise ValueError(
+                f"X and y have inconsistent numbers of samples: {n_samples} and {len(Y)}."
+            )
+        Y.index = pd.RangeIndex(len(Y))
+        names = self._task_names(Y, layout, reset=reset)
+        if layout == "frame":
+            Y = Y[names]
+        else:
+            Y.columns = names
+        if reset:
+            self._y_layout = layout
+        return Y
+
+    def _task_names(self, Y: pd.DataFrame, layout: str, *, reset: bool) -> list:
+        """The task of each column of ``Y``, in task order; checks them against ``tasks``."""
+        if not reset:
+            expected = list(self.tasks_)
+        elif self.tasks is not None:
+            if not self.tasks:
+                raise ValueError("tasks is empty; give at least one task or pass None.")
+            expected = list(self.tasks)
+        else:
+            expected = None
+
+        if layout == "frame":
+            columns = list(Y.columns)
+            if expected is not None:
+                missing = [c for c in expected if c not in columns]
+                extra = [c for c in columns if c not in expected]
+                if missing:
+                    raise ValueError(
+                        f"tasks names {missing}, which are not columns of y (y has {columns})."
+                    )
+                if extra:
+                    raise ValueError(
+                        f"y has columns {extra} that are not in tasks ({expected}); drop "
+                        "them or add them to tasks."
+                    )
+                return expected
+            return columns
+        if expected is None:
+            if layout == "1d":
+                name = Y.columns[0]
+                return ["y" if name is None else name]
+            return [f"y{j}" for j in range(Y.shape[1])]
+        if Y.shape[1] != len(expected):
+            raise ValueError(
+                f"y has {Y.shape[1]} column(s) but tasks has {len(expected)}: {expected}."
+            )
+        return expected
+
+    def _encode_targets(self, Y: pd.DataFrame) -> np.ndarray:
+        return np.column_stack([task.encode(Y[name]) for name, task in self.tasks_.items()])
+
+    # -------------------------------------------------------------- predict
+
+    def _raw_outputs(self, X: Any) -> dict[str, np.ndarray]:
+        """Each task's raw network output (logits or standardized values), float64."""
+        check_is_fitted(self)
+        X = self._check_x(X, reset=False)
+        dataset = TensorDictDataset(self.schema_.transform(X))
+        outputs = self.net_.forward(dataset)
+        return {
+            name: output.numpy().astype(np.float64)
+            for name, output in zip(self.tasks_, outputs, strict=True)
+        }
+
+    def _format(self, per_task: Mapping[str, np.ndarray], index: pd.Index | None) -> Any:
+        """Lay out per-task predictions the way ``y`` was given to ``fit``."""
+        if self._y_layout == "frame":
+            return pd.DataFrame(dict(per_task), index=index)
+        columns = list(per_task.values())
+        if self._y_layout == "1d":
+            return columns[0]
+        return (
+            np.column_stack(columns)
+            if len({c.dtype.kind for c in columns}) == 1
+            else (np.column_stack([c.astype(object) for c in columns]))
+        )
+
+    def predict(self, X: Any) -> Any:
+        """Predict every task: class labels for classification, values for regression.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        DataFrame, or ndarray of shape (n_samples,) or (n_samples, n_tasks)
+            A DataFrame with one column per task when ``y`` was a DataFrame in
+            ``fit``; a 1-D array for a single 1-D target; else a 2-D array with
+            columns in task order.
+        """
+        outputs = self._raw_outputs(X)
+        predictions = {name: self.tasks_[name].predict(out) for name, out in outputs.items()}
+        return self._format(predictions, X.index if isinstance(X, pd.DataFrame) else None)
+
+    @available_if(_has_classification_task)
+    def predict_proba(self, X: Any) -> dict[str, np.ndarray] | np.ndarray:
+        """Class probabilities of the classification tasks.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        dict or ndarray
+            ``{task: array of shape (n_samples, n_classes)}``, columns in the
+            order of ``classes_[task]``. A model fitted on a single 1-D
+            classification target returns that array alone, as scikit-learn
+            classifiers do.
+        """
+        outputs = self._raw_outputs(X)
+        proba = {
+            name: self.tasks_[name].predict_proba(out)
+            for name, out in outputs.items()
+            if self.tasks_[name].is_classifier
+        }
+        if self._y_layout == "1d" and len(self.tasks_) == 1:
+            return next(iter(proba.values()))
+        return proba
+
+    # ---------------------------------------------------------------- score
+
+    def score_tasks(
+        self, X: Any, y: Any, metrics: Mapping[str, str | None] | None = None
+    ) -> dict[str, float]:
+        """Each task's metric on the rows labelled for it.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+        y : same layout as in ``fit``
+            NaN labels are left out of their task's metric.
+        metrics : dict, default=None
+            Task → metric name from :data:`sklearn_mtl.metrics.TASK_METRICS`
+            (``None`` for the task's default). Only these tasks are scored;
+            ``None`` scores every task with its default metric.
+
+        Returns
+        -------
+        dict
+            Task → score, greater is better.
+        """
+        check_is_fitted(self)
+        Y = self._targets_frame(y, n_samples=len(X), reset=False)
+        metrics = dict.fromkeys(self.tasks_) if metrics is None else dict(metrics)
+        unknown = [name for name in metrics if name not in self.tasks_]
+        if unknown:
+            raise ValueError(
+                f"metrics names unknown tasks {unknown}; tasks are {list(self.tasks_)}."
+            )
+        outputs = self._raw_outputs(X)
+        return {
+            name: task_metric(self.tasks_[name], metric, Y[name].to_numpy(), outputs[name])
+            for name, metric in metrics.items()
+        }
+
+    def score(self, X: Any, y: Any) -> float:
+        """Mean over tasks of each task's default metric.
+
+        ROC AUC for binary tasks, accuracy for multiclass tasks and R² for
+        regression tasks, each on the rows labelled for it.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+        y : same layout as in ``fit``
+
+        Returns
+        -------
+        float
+        """
+        return float(np.mean(list(self.score_tasks(X, y).values())))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = True
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        return tags

@@ -1,0 +1,49 @@
+"""Turns encoded categorical codes and numeric features into one dense vector."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+__all__ = ["FeatureEmbedding"]
+
+
+class FeatureEmbedding(nn.Module):
+    """One embedding table per categorical column, concatenated with the numeric columns.
+
+    Row 0 of every table stands for missing and unseen categories.
+
+    Parameters
+    ----------
+    cardinalities : sequence of int
+        Rows of each table (vocabulary size plus one).
+    embedding_dims : sequence of int
+        Width of each table.
+    n_numeric : int
+        Number of numeric columns, passed through unchanged.
+
+    Attributes
+    ----------
+    output_dim : int
+        Width of the concatenated vector.
+    """
+
+    def __init__(
+        self, cardinalities: Sequence[int], embedding_dims: Sequence[int], n_numeric: int
+    ) -> None:
+        super().__init__()
+        if len(cardinalities) != len(embedding_dims):
+            raise ValueError("cardinalities and embedding_dims must have the same length.")
+        self.embeddings = nn.ModuleList(
+            nn.Embedding(n, d) for n, d in zip(cardinalities, embedding_dims, strict=True)
+        )
+        self.n_numeric = n_numeric
+        self.output_dim = sum(embedding_dims) + n_numeric
+
+    def forward(self, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
+        parts = [table(categorical[:, j]) for j, table in enumerate(self.embeddings)]
+        if self.n_numeric:
+            parts.append(numeric)
+        return torch.cat(parts, dim=1)

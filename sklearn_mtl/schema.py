@@ -1,0 +1,133 @@
+"""Feature schema: which input columns are categorical or numeric, and how to encode them.
+
+Categorical columns become integer codes ``1..V`` in the order their values
+were first seen in ``fit``; code ``0`` is reserved for missing values and for
+values never seen in ``fit``, so new users and items can always be scored.
+Numeric columns are standardized with the training mean and standard
+deviation and must be finite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["FeatureSchema", "UNSEEN_CODE"]
+
+#: Integer code of a missing or unseen category (row 0 of every embedding table).
+UNSEEN_CODE = 0
+
+
+def _is_categorical_dtype(column: pd.Series) -> bool:
+    # pandas 3 stores text as the ``str`` dtype: only ``is_numeric_dtype`` tells
+    # numbers apart reliably, and booleans count as categories, not numbers.
+    return pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column)
+
+
+class FeatureSchema:
+    """Learns column roles and encodings from a training frame.
+
+    Parameters
+    ----------
+    categorical_features : "from_dtype" or sequence of column labels
+        ``"from_dtype"`` treats string, object, category and bool columns as
+        categorical and every other column as numeric. A sequence names the
+        categorical columns explicitly (for example integer id columns); every
+        other column must then be numeric.
+
+    Attributes
+    ----------
+    categorical_columns_ : list
+        Categorical columns, in input order.
+    numeric_columns_ : list
+        Numeric columns, in input order.
+    vocabularies_ : dict
+        Column → ``pandas.Index`` of the categories seen in ``fit``; category
+        ``vocabularies_[c][i]`` has code ``i + 1``.
+    mean_, scale_ : ndarray of shape (n_numeric,)
+        Standardization of the numeric columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_mtl.schema import FeatureSchema
+    >>> X = pd.DataFrame({"user": ["a", "b", "a"], "age": [20.0, 30.0, 40.0]})
+    >>> schema = FeatureSchema("from_dtype").fit(X)
+    >>> schema.transform(pd.DataFrame({"user": ["b", "z"], "age": [30.0, 30.0]}))["categorical"]
+    array([[2],
+           [0]])
+    """
+
+    def __init__(self, categorical_features: str | Sequence[Hashable] = "from_dtype") -> None:
+        self.categorical_features = categorical_features
+
+    def fit(self, X: pd.DataFrame) -> FeatureSchema:
+        if isinstance(self.categorical_features, str):
+            categorical = [c for c in X.columns if _is_categorical_dtype(X[c])]
+        else:
+            requested = list(self.categorical_features)
+            unknown = [c for c in requested if c not in X.columns]
+            if unknown:
+                raise ValueError(
+                    f"categorical_features names columns that are not in X: {unknown}."
+                )
+            categorical = [c for c in X.columns if c in set(requested)]
+        self.categorical_columns_ = categorical
+        self.numeric_columns_ = [c for c in X.columns if c not in set(categorical)]
+
+        self.vocabularies_ = {}
+        for column in self.categorical_columns_:
+            values = X[column]
+            observed = values[~pd.isna(values)]
+            self.vocabularies_[column] = pd.Index(pd.unique(observed.to_numpy(dtype=object)))
+
+        numeric = self._numeric_block(X)
+        self.mean_ = numeric.mean(axis=0) if len(numeric) else np.zeros(numeric.shape[1])
+        scale = numeric.std(axis=0) if len(numeric) else np.ones(numeric.shape[1])
+        self.scale_ = np.where(scale > 0, scale, 1.0)
+        return self
+
+    @property
+    def cardinalities_(self) -> list[int]:
+        """Rows of each embedding table: the vocabulary plus the unseen code."""
+        return [len(self.vocabularies_[c]) + 1 for c in self.categorical_columns_]
+
+    def _numeric_block(self, X: pd.DataFrame) -> np.ndarray:
+        block = np.empty((len(X), len(self.numeric_columns_)), dtype=np.float64)
+        for j, column in enumerate(self.numeric_columns_):
+            values = X[column]
+            if _is_categorical_dtype(values):
+                raise TypeError(
+                    f"Column {column!r} is not numeric (dtype {values.dtype}); list it "
+                    "in categorical_features or convert it to numbers."
+                )
+            as_float = values.to_numpy(dtype=np.float64, na_value=np.nan)
+            if not np.all(np.isfinite(as_float)):
+                raise ValueError(
+                    f"Column {column!r} holds NaN or infinite values; numeric features "
+                    "must be finite (impute them first, e.g. with SimpleImputer)."
+                )
+            block[:, j] = as_float
+        return block
+
+    def encode_categorical(self, column: Hashable, values: pd.Series) -> np.ndarray:
+        """Codes of one categorical column; unseen and missing values get ``UNSEEN_CODE``."""
+        index = self.vocabularies_[column].get_indexer(values.to_numpy(dtype=object))
+        return (index + 1).astype(np.int64)
+
+    def transform(self, X: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Encode ``X`` into the arrays the network reads.
+
+        Returns
+        -------
+        dict
+            ``"categorical"``: int64 codes of shape (n_samples, n_categorical);
+            ``"numeric"``: standardized float32 of shape (n_samples, n_numeric).
+        """
+        categorical = np.zeros((len(X), len(self.categorical_columns_)), dtype=np.int64)
+        for j, column in enumerate(self.categorical_columns_):
+            categorical[:, j] = self.encode_categorical(column, X[column])
+        numeric = ((self._numeric_block(X) - self.mean_) / self.scale_).astype(np.float32)
+        return {"categorical": categorical, "numeric": numeric}

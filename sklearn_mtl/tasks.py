@@ -1,0 +1,334 @@
+"""Prediction tasks: label encoding, masked loss, output transform, default metric.
+
+A :class:`Task` is the one place that knows what a target column means. It is
+fitted on that column in ``MultiTaskRecommender.fit`` (learning classes or the
+scale of a regression target), turns labels into the float tensor the network
+trains on (``NaN`` = no label on that row), computes the masked loss from the
+network's raw output, and turns raw output back into labels, probabilities or
+values.
+"""
+
+from __future__ import annotations
+
+import copy
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+__all__ = [
+    "BinaryTask",
+    "MulticlassTask",
+    "RegressionTask",
+    "Task",
+    "infer_task_type",
+    "make_task",
+]
+
+
+def _missing_mask(values: pd.Series) -> np.ndarray:
+    """Rows without a label: NaN, None or pandas NA."""
+    return pd.isna(values).to_numpy()
+
+
+class Task(ABC):
+    """Base class of a prediction task.
+
+    Subclasses define how labels are encoded for the network, the loss on one
+    batch, how raw network output becomes predictions, and the default metric.
+
+    Parameters
+    ----------
+    name : str, default=None
+        Name of the task; set by the estimator to the target column name.
+    """
+
+    #: String alias used in the ``tasks`` parameter of the estimator.
+    task_type: ClassVar[str]
+    #: Name of the default metric, used in ``score`` and in training logs.
+    metric_name: ClassVar[str]
+
+    def __init__(self, name: str | None = None) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+    @property
+    def is_classifier(self) -> bool:
+        return False
+
+    @property
+    @abstractmethod
+    def n_outputs(self) -> int:
+        """Width of the network head for this task."""
+
+    @abstractmethod
+    def fit(self, y: pd.Series) -> Task:
+        """Learn the encoding from the labelled rows of ``y``."""
+
+    @abstractmethod
+    def encode(self, y: pd.Series) -> np.ndarray:
+        """Labels as float32 for the network; NaN where there is no label."""
+
+    @abstractmethod
+    def elementwise_loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Loss per row; rows without a label hold a placeholder target."""
+
+    @abstractmethod
+    def predict(self, output: np.ndarray) -> np.ndarray:
+        """Labels (classification) or values (regression) from raw output."""
+
+    @abstractmethod
+    def decode(self, codes: np.ndarray) -> np.ndarray:
+        """Inverse of :meth:`encode` on labelled rows."""
+
+    def loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Mean loss over the rows of this batch that carry a label.
+
+        Rows whose target is NaN contribute neither loss nor gradient. A batch
+        with no labelled row gives a zero that is still attached to the graph,
+        so the backward pass never breaks and never needs a host sync.
+        """
+        labelled = ~torch.isnan(target)
+        safe_target = torch.where(labelled, target, torch.zeros_like(target))
+        per_row = self.elementwise_loss(output, safe_target)
+        mask = labelled.to(per_row.dtype)
+        return (per_row * mask).sum() / mask.sum().clamp(min=1.0)
+
+    def labelled(self, y: pd.Series) -> np.ndarray:
+        """Boolean mask of the rows of ``y`` that carry a label."""
+        return ~_missing_mask(pd.Series(y))
+
+
+class _ClassificationTask(Task):
+    """Shared label encoding of binary and multiclass tasks."""
+
+    @property
+    def is_classifier(self) -> bool:
+        return True
+
+    def fit(self, y: pd.Series) -> _ClassificationTask:
+        y = pd.Series(y)
+        observed = y[~_missing_mask(y)]
+        if len(observed) == 0:
+            raise ValueError(f"Task {self.name!r} has no labelled row in y.")
+        classes = np.unique(observed.to_numpy())
+        if len(classes) < 2:
+            raise ValueError(
+                f"Task {self.name!r} is a classification task but y holds a single "
+                f"class ({classes[0]!r}); it needs at least two."
+            )
+        self._check_n_classes(len(classes))
+        self.classes_ = classes
+        return self
+
+    def _check_n_classes(self, n_classes: int) -> None:
+        pass
+
+    def encode(self, y: pd.Series) -> np.ndarray:
+        y = pd.Series(y)
+        missing = _missing_mask(y)
+        codes = np.full(len(y), np.nan, dtype=np.float32)
+        observed = y[~missing].to_numpy()
+        index = np.searchsorted(self.classes_, observed)
+        index = np.clip(index, 0, len(self.classes_) - 1)
+        known = self.classes_[index] == observed
+        if not np.all(known):
+            unknown = np.unique(observed[~known])[:5]
+            raise ValueError(f"Task {self.name!r} got labels not seen in fit: {list(unknown)}.")
+        codes[~missing] = index
+        return codes
+
+    def decode(self, codes: np.ndarray) -> np.ndarray:
+        return self.classes_[np.asarray(codes).astype(np.int64)]
+
+    def predict(self, output: np.ndarray) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(output), axis=1)]
+
+    @abstractmethod
+    def predict_proba(self, output: np.ndarray) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes)."""
+
+
+class BinaryTask(_ClassificationTask):
+    """Two-class task trained on one logit with binary cross-entropy.
+
+    The default metric is ROC AUC.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_mtl.tasks import BinaryTask
+    >>> task = BinaryTask("like").fit(pd.Series(["no", "yes", None, "yes"]))
+    >>> task.classes_
+    array(['no', 'yes'], dtype=object)
+    >>> task.encode(pd.Series(["yes", None]))
+    array([ 1., nan], dtype=float32)
+    """
+
+    task_type = "binary"
+    metric_name = "roc_auc"
+
+    @property
+    def n_outputs(self) -> int:
+        return 1
+
+    def _check_n_classes(self, n_classes: int) -> None:
+        if n_classes != 2:
+            raise ValueError(
+                f"Task {self.name!r} is binary but y holds {n_classes} classes; use 'multiclass'."
+            )
+
+    def elementwise_loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return F.binary_cross_entropy_with_logits(output, target, reduction="none")
+
+    def predict_proba(self, output: np.ndarray) -> np.ndarray:
+        positive = 1.0 / (1.0 + np.exp(-np.asarray(output, dtype=np.float64)))
+        return np.column_stack([1.0 - positive, positive])
+
+
+class MulticlassTask(_ClassificationTask):
+    """Task with more than two classes, trained with softmax cross-entropy.
+
+    The default metric is accuracy.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_mtl.tasks import MulticlassTask
+    >>> MulticlassTask("genre").fit(pd.Series(["a", "b", "c"])).n_outputs
+    3
+    """
+
+    task_type = "multiclass"
+    metric_name = "accuracy"
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.classes_)
+
+    def elementwise_loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(output, target.long(), reduction="none")
+
+    def predict_proba(self, output: np.ndarray) -> np.ndarray:
+        logits = np.asarray(output, dtype=np.float64)
+        logits = logits - logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+
+class RegressionTask(Task):
+    """Real-valued task trained with mean squared error on a standardized target.
+
+    Targets are standardized with the mean and standard deviation of the
+    labelled training rows, so that tasks on different scales start with
+    comparable losses; predictions are mapped back. The default metric is R².
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn_mtl.tasks import RegressionTask
+    >>> task = RegressionTask("rating").fit(pd.Series([1.0, 3.0, np.nan, 5.0]))
+    >>> task.predict(task.encode(pd.Series([5.0])))
+    array([5.])
+    """
+
+    task_type = "regression"
+    metric_name = "r2"
+
+    @property
+    def n_outputs(self) -> int:
+        return 1
+
+    def fit(self, y: pd.Series) -> RegressionTask:
+        values = self._as_float(y)
+        observed = values[~np.isnan(values)]
+        if len(observed) == 0:
+            raise ValueError(f"Task {self.name!r} has no labelled row in y.")
+        if not np.all(np.isfinite(observed)):
+            raise ValueError(f"Task {self.name!r} holds infinite values in y.")
+        self.mean_ = float(observed.mean())
+        std = float(observed.std())
+        self.scale_ = std if std > 0 else 1.0
+        return self
+
+    def _as_float(self, y: Any) -> np.ndarray:
+        y = pd.Series(y)
+        if not (pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)):
+            if not y.isna().all():
+                raise ValueError(
+                    f"Task {self.name!r} is a regression task but y holds "
+                    f"non-numeric values (dtype {y.dtype})."
+                )
+        return pd.to_numeric(y, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+    def encode(self, y: pd.Series) -> np.ndarray:
+        return ((self._as_float(y) - self.mean_) / self.scale_).astype(np.float32)
+
+    def elementwise_loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return F.mse_loss(output, target, reduction="none")
+
+    def decode(self, codes: np.ndarray) -> np.ndarray:
+        return self.predict(codes)
+
+    def predict(self, output: np.ndarray) -> np.ndarray:
+        return np.asarray(output, dtype=np.float64) * self.scale_ + self.mean_
+
+
+_TASK_TYPES: dict[str, type[Task]] = {
+    cls.task_type: cls for cls in (BinaryTask, MulticlassTask, RegressionTask)
+}
+
+
+def infer_task_type(y: pd.Series) -> str:
+    """Guess the task type of a target column.
+
+    Booleans, strings and categories are classification targets; so are
+    integers. Floats are regression targets unless every label is 0 or 1
+    (a binary column that holds NaN is stored as float by pandas).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> infer_task_type(pd.Series([0.0, 1.0, np.nan]))
+    'binary'
+    >>> infer_task_type(pd.Series([3.5, 4.0]))
+    'regression'
+    """
+    y = pd.Series(y)
+    observed = y[~_missing_mask(y)]
+    if pd.api.types.is_float_dtype(observed.dtype):
+        return "binary" if observed.isin([0.0, 1.0]).all() else "regression"
+    return "binary" if observed.nunique() <= 2 else "multiclass"
+
+
+def make_task(spec: str | Task, name: str) -> Task:
+    """Return a fresh, unfitted task for one entry of the ``tasks`` parameter.
+
+    Parameters
+    ----------
+    spec : {"binary", "multiclass", "regression"} or Task
+        A task type name or a :class:`Task` instance (which is copied).
+    name : str
+        The target column the task predicts.
+
+    Returns
+    -------
+    Task
+    """
+    if isinstance(spec, Task):
+        task = copy.deepcopy(spec)
+        task.name = name
+        return task
+    if isinstance(spec, str) and spec in _TASK_TYPES:
+        return _TASK_TYPES[spec](name)
+    raise ValueError(
+        f"Unknown type {spec!r} for task {name!r} in parameter 'tasks'; expected one of "
+        f"{sorted(_TASK_TYPES)} or a Task instance."
+    )
