@@ -19,6 +19,10 @@ from .tasks import Task
 __all__ = ["TASK_METRICS", "task_metric", "task_scorer"]
 
 
+def _is_positive(y: np.ndarray, task: Task) -> np.ndarray:
+    return np.asarray(y == task.classes_[1], dtype=bool)
+
+
 def _positive_proba(task: Task, output: np.ndarray) -> np.ndarray:
     return task.predict_proba(output)[:, 1]
 
@@ -34,7 +38,7 @@ _Metric = tuple[Callable[[np.ndarray, np.ndarray, Task], float], str, tuple[str,
 TASK_METRICS: dict[str, _Metric] = {
     "roc_auc": (
         lambda y, p, t: (
-            skm.roc_auc_score(y == t.classes_[1], p)
+            skm.roc_auc_score(_is_positive(y, t), p)
             if p.ndim == 1
             else skm.roc_auc_score(y, p, multi_class="ovr", labels=t.classes_)
         ),
@@ -42,7 +46,7 @@ TASK_METRICS: dict[str, _Metric] = {
         ("binary", "multiclass"),
     ),
     "average_precision": (
-        lambda y, p, t: skm.average_precision_score(y == t.classes_[1], p),
+        lambda y, p, t: skm.average_precision_score(_is_positive(y, t), p),
         "positive",
         ("binary",),
     ),
@@ -123,9 +127,9 @@ def task_metric(task: Task, metric: str | None, y_true: Any, output: np.ndarray)
     labelled = task.labelled(y_true)
     if not labelled.any():
         return float("nan")
-    y_labelled = y_true[labelled].to_numpy()
-    if task.task_type == "regression":
-        y_labelled = y_labelled.astype(np.float64)
+    # Round-trip through the task's encoding: labels get the dtype of
+    # ``classes_`` (metrics reject object arrays) and unknown labels are caught.
+    y_labelled = task.decode(task.encode(y_true[labelled]))
     prediction = _RESPONSES[response](task, np.asarray(output)[labelled])
     return float(function(y_labelled, prediction, task))
 

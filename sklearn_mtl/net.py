@@ -53,6 +53,15 @@ class MultiTaskNet(NeuralNet):
     skorch's ``PassthroughScoring``) before combining them.
     """
 
+    def _set_training(self, training: bool = True) -> None:
+        # skorch switches every module's mode before every batch, which walks
+        # the whole module tree each time (~10% of an epoch of a small tabular
+        # network); switching only when the mode changes gives the same modes.
+        if getattr(self, "_training_mode", None) is training and self.module_.training is training:
+            return
+        super()._set_training(training)
+        self._training_mode = training
+
     def get_loss(self, y_pred, y_true, X=None, training=False) -> torch.Tensor:
         y_true = to_tensor(y_true, device=self.device)
         task_losses = self.criterion_.task_losses(y_pred, y_true)

@@ -119,8 +119,8 @@ class _ClassificationTask(Task):
         classes = np.unique(observed.to_numpy())
         if len(classes) < 2:
             raise ValueError(
-                f"Task {self.name!r} is a classification task but y holds a single "
-                f"class ({classes[0]!r}); it needs at least two."
+                f"Task {self.name!r} is a classification task but y holds 1 class "
+                f"({classes[0]!r}); it needs at least two."
             )
         self._check_n_classes(len(classes))
         self.classes_ = classes
