@@ -19,7 +19,6 @@ numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 exclude_patterns = ["_build", "generated/*.examples"]
 html_theme = "alabaster"
-html_static_path = ["_static"]
 # No network in CI: intersphinx inventories are not fetched.
 intersphinx_mapping = {}
 nitpicky = False
