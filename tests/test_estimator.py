@@ -206,3 +206,15 @@ def test_verbose_prints_one_line_per_epoch_with_task_metrics(data, capsys):
     assert "train_loss" in out and "valid_click_roc_auc" in out and "valid_rating_r2" in out
     rows = [line for line in out.splitlines() if line.strip()[:1].isdigit()]
     assert len(rows) == 2
+
+
+def test_series_target_names_the_task(data):
+    X, y = data
+    model = MultiTaskRecommender(max_epochs=1, random_state=0).fit(X, y["click"])
+    assert list(model.tasks_) == ["click"]
+    assert model.predict(X.head(3)).shape == (3,)
+    unnamed = MultiTaskRecommender(max_epochs=1, random_state=0).fit(
+        X, pd.Series(y["rating"].to_numpy())
+    )
+    assert list(unnamed.tasks_) == ["y"]
+    assert np.isfinite(unnamed.score(X, y["rating"]))
