@@ -22,8 +22,9 @@ X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_
 print(f"{len(X_train)} training rows, {len(X_test)} test rows; labelled share per task:")
 print(y_train.notna().mean().round(2).to_string(), "\n")
 
-params = dict(max_epochs=30, lr=3e-3, weight_decay=1e-5, early_stopping=True,
-              batch_size=512, random_state=0)
+params = dict(
+    max_epochs=30, lr=3e-3, weight_decay=1e-5, early_stopping=True, batch_size=512, random_state=0
+)
 
 start = time.perf_counter()
 model = MultiTaskRecommender(**params).fit(X_train, y_train)

@@ -1,4 +1,4 @@
-"""skorch callbacks that report each task's validation metric per epoch."""
+"""skorch callbacks: per-task validation metrics and the loss-weighting hooks."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from skorch.callbacks import Callback
 
 from .metrics import task_metric
 
-__all__ = ["TaskValidationMetrics"]
+__all__ = ["LossWeightingHooks", "TaskValidationMetrics"]
 
 
 class TaskValidationMetrics(Callback):
@@ -48,3 +48,19 @@ class TaskValidationMetrics(Callback):
                 except ValueError:
                     value = float("nan")
             net.history.record(f"valid_{task.name}_{task.metric_name}", value)
+
+
+class LossWeightingHooks(Callback):
+    """Calls the strategy's ``after_step`` / ``end_epoch`` and logs its weights per epoch."""
+
+    def on_batch_end(self, net, training, **kwargs) -> None:
+        if training:
+            net.criterion_.weighting.after_step()
+
+    def on_epoch_end(self, net, **kwargs) -> None:
+        # Log the weights this epoch trained with, then let the strategy update.
+        weighting = net.criterion_.weighting
+        names = [task.name for task in net.criterion_.tasks]
+        for key, value in weighting.history_items(names).items():
+            net.history.record(key, value)
+        weighting.end_epoch()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from numbers import Integral, Real
 from typing import Any, ClassVar
@@ -11,19 +12,29 @@ import pandas as pd
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping, PassthroughScoring, ProgressBar
 
 from .batching import BatchSlicer, HoldoutSplit, TensorDictDataset
-from .callbacks import TaskValidationMetrics
+from .callbacks import LossWeightingHooks, TaskValidationMetrics
 from .metrics import task_metric
-from .modules import FeatureEmbedding, MultiTaskNetwork, SharedBottom, Tower
+from .modules import (
+    ESMM,
+    PLE,
+    FeatureEmbedding,
+    MMoE,
+    MultiTaskArchitecture,
+    MultiTaskNetwork,
+    SharedBottom,
+    SingleTask,
+    Tower,
+)
 from .net import MultiTaskLoss, MultiTaskNet
 from .schema import FeatureSchema
 from .tasks import Task, infer_task_type, make_task
-from .weighting import FixedWeighting
+from .weighting import LOSS_WEIGHTINGS, LossWeighting
 
 __all__ = ["MultiTaskRecommender"]
 
@@ -58,10 +69,46 @@ class MultiTaskRecommender(BaseEstimator):
         Target column → ``"binary"``, ``"multiclass"``, ``"regression"`` or a
         :class:`~sklearn_mtl.tasks.Task`. ``None`` infers each column's type
         from ``y`` (see :func:`~sklearn_mtl.tasks.infer_task_type`).
-    architecture : {"shared_bottom"}, default="shared_bottom"
-        How the tasks share the network below their towers.
+    architecture : {"shared_bottom", "mmoe", "ple", "esmm", "single"} or class, \
+            default="shared_bottom"
+        How the tasks share the network below their towers:
+
+        - ``"shared_bottom"``: one MLP of ``shared_units`` read by every task.
+        - ``"mmoe"``: ``n_experts`` experts (each an MLP of ``shared_units``)
+          mixed by one softmax gate per task (Ma et al., 2018).
+        - ``"ple"``: ``n_levels`` levels of ``n_task_experts`` experts per task
+          and ``n_shared_experts`` shared experts, with gates (Tang et al.,
+          2020); one level is CGC.
+        - ``"esmm"``: the binary tasks of ``esmm_chain`` are trained on the
+          entire space, ``p(a and b) = p(a) · p(b | a)`` (Ma et al., 2018).
+        - ``"single"``: one independent network per task (own embeddings, own
+          MLP of ``shared_units``): the single-task baseline.
+        - A subclass of :class:`~sklearn_mtl.modules.MultiTaskArchitecture`,
+          constructed as ``cls(input_dim=..., n_tasks=..., units=shared_units,
+          dropout=dropout)``.
     shared_units : tuple of int, default=(64, 32)
-        Hidden layer widths of the shared part.
+        Hidden layer widths of the shared part (of each expert for mixtures).
+    n_experts : int, default=4
+        Number of experts of ``"mmoe"``.
+    n_levels : int, default=1
+        Number of extraction levels of ``"ple"``.
+    n_task_experts : int, default=1
+        Experts per task and level of ``"ple"``.
+    n_shared_experts : int, default=1
+        Shared experts per level of ``"ple"``.
+    esmm_chain : list of str, default=None
+        For ``"esmm"``: binary tasks in conditioning order, e.g.
+        ``["click", "like"]`` trains ``p(click) · p(like | click)`` against
+        the label "clicked and liked" on every row. ``predict`` and
+        ``predict_proba`` of a chained task give the conditional probability.
+    loss_weighting : {"equal", "uncertainty", "dwa", "gradnorm", "pcgrad"} or \
+            LossWeighting, default="equal"
+        How the task losses are balanced: their sum, learned uncertainty
+        weights (Kendall et al., 2018), Dynamic Weight Average (Liu et al.,
+        2019), GradNorm on the last shared layer (Chen et al., 2018), PCGrad
+        projection of conflicting gradients (Yu et al., 2020), or your own
+        :class:`~sklearn_mtl.weighting.LossWeighting` instance. The weights
+        used in each epoch are logged in ``net_.history`` as ``weight_<task>``.
     tower_units : tuple of int, default=(16,)
         Hidden layer widths of each task's tower.
     embedding_dim : int or "auto", default=16
@@ -72,7 +119,8 @@ class MultiTaskRecommender(BaseEstimator):
         categorical. A list names the categorical columns (needed for integer
         ids, which are otherwise numbers).
     task_weights : dict or None, default=None
-        Task → non-negative weight of its loss in the sum; missing tasks get 1.
+        Task → non-negative constant factor of its loss, applied before
+        ``loss_weighting``; missing tasks get 1.
     dropout : float, default=0.0
         Dropout after each hidden layer.
     lr : float, default=1e-3
@@ -133,8 +181,20 @@ class MultiTaskRecommender(BaseEstimator):
 
     _parameter_constraints: ClassVar[dict] = {
         "tasks": [dict, None],
-        "architecture": [StrOptions({"shared_bottom"})],
+        "architecture": [
+            StrOptions({"shared_bottom", "mmoe", "ple", "esmm", "single"}),
+            type,
+        ],
         "shared_units": ["array-like"],
+        "n_experts": [Interval(Integral, 1, None, closed="left")],
+        "n_levels": [Interval(Integral, 1, None, closed="left")],
+        "n_task_experts": [Interval(Integral, 0, None, closed="left")],
+        "n_shared_experts": [Interval(Integral, 0, None, closed="left")],
+        "esmm_chain": [list, tuple, None],
+        "loss_weighting": [
+            StrOptions(set(LOSS_WEIGHTINGS)),
+            HasMethods(["build", "backward_step"]),
+        ],
         "tower_units": ["array-like"],
         "embedding_dim": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "categorical_features": [StrOptions({"from_dtype"}), list, tuple],
@@ -156,8 +216,14 @@ class MultiTaskRecommender(BaseEstimator):
         self,
         tasks: dict[str, str | Task] | None = None,
         *,
-        architecture: str = "shared_bottom",
+        architecture: str | type[MultiTaskArchitecture] = "shared_bottom",
         shared_units: tuple[int, ...] = (64, 32),
+        n_experts: int = 4,
+        n_levels: int = 1,
+        n_task_experts: int = 1,
+        n_shared_experts: int = 1,
+        esmm_chain: list[str] | None = None,
+        loss_weighting: str | LossWeighting = "equal",
         tower_units: tuple[int, ...] = (16,),
         embedding_dim: int | str = 16,
         categorical_features: str | list = "from_dtype",
@@ -177,6 +243,12 @@ class MultiTaskRecommender(BaseEstimator):
         self.tasks = tasks
         self.architecture = architecture
         self.shared_units = shared_units
+        self.n_experts = n_experts
+        self.n_levels = n_levels
+        self.n_task_experts = n_task_experts
+        self.n_shared_experts = n_shared_experts
+        self.esmm_chain = esmm_chain
+        self.loss_weighting = loss_weighting
         self.tower_units = tower_units
         self.embedding_dim = embedding_dim
         self.categorical_features = categorical_features
@@ -251,29 +323,110 @@ class MultiTaskRecommender(BaseEstimator):
             raise ValueError(f"task_weights must be finite and non-negative; got {negative}.")
         return [float(weights.get(name, 1.0)) for name in self.tasks_]
 
+    def _build_architecture(self, input_dim: int) -> MultiTaskArchitecture:
+        n_tasks = len(self.tasks_)
+        units = [int(u) for u in self.shared_units]
+        common = dict(input_dim=input_dim, n_tasks=n_tasks, units=units, dropout=self.dropout)
+        if self.architecture == "shared_bottom":
+            return SharedBottom(**common)
+        if self.architecture == "mmoe":
+            return MMoE(n_experts=self.n_experts, **common)
+        if self.architecture == "ple":
+            if self.n_task_experts + self.n_shared_experts == 0:
+                raise ValueError(
+                    "architecture='ple' needs experts: n_task_experts and n_shared_experts "
+                    "are both 0."
+                )
+            return PLE(
+                n_levels=self.n_levels,
+                n_task_experts=self.n_task_experts,
+                n_shared_experts=self.n_shared_experts,
+                **common,
+            )
+        if self.architecture == "esmm":
+            names = list(self.tasks_)
+            return ESMM(chain=[names.index(t) for t in self._esmm_chain()], **common)
+        if self.architecture == "single":
+            return SingleTask(**common)
+        return self._custom_architecture(common)
+
+    def _custom_architecture(self, common: dict) -> MultiTaskArchitecture:
+        cls = self.architecture
+        if not (isinstance(cls, type) and issubclass(cls, MultiTaskArchitecture)):
+            raise TypeError(
+                "architecture must be 'shared_bottom', 'mmoe', 'ple', 'esmm', 'single' or a "
+                f"subclass of sklearn_mtl.modules.MultiTaskArchitecture; got {cls!r}."
+            )
+        try:
+            architecture = cls(**common)
+        except TypeError as exc:
+            raise TypeError(
+                f"architecture {cls.__name__} must accept the keywords input_dim, n_tasks, "
+                f"units and dropout: {exc}"
+            ) from exc
+        # A dry run on two rows: a module that breaks the contract fails here,
+        # with its name, not deep inside the training loop.
+        with torch.no_grad():
+            outputs = architecture(torch.zeros(2, common["input_dim"]))
+        n_tasks = common["n_tasks"]
+        if (
+            not isinstance(outputs, (list, tuple))
+            or len(outputs) != n_tasks
+            or any(tuple(o.shape) != (2, architecture.output_dim) for o in outputs)
+        ):
+            raise TypeError(
+                f"architecture {cls.__name__} must return a list of {n_tasks} tensors of "
+                f"shape (batch, output_dim={getattr(architecture, 'output_dim', None)})."
+            )
+        return architecture
+
+    def _esmm_chain(self) -> list[str]:
+        if self.esmm_chain is None:
+            raise ValueError("architecture='esmm' needs esmm_chain, e.g. ['click', 'like'].")
+        chain = list(self.esmm_chain)
+        unknown = [t for t in chain if t not in self.tasks_]
+        if unknown:
+            raise ValueError(f"esmm_chain names tasks that do not exist: {unknown}.")
+        not_binary = [t for t in chain if self.tasks_[t].task_type != "binary"]
+        if not_binary:
+            raise ValueError(f"esmm_chain tasks must be binary; {not_binary} are not.")
+        if len(chain) < 2 or len(set(chain)) != len(chain):
+            raise ValueError(f"esmm_chain must list at least two distinct tasks; got {chain}.")
+        return chain
+
     def _build_module(self) -> MultiTaskNetwork:
         cardinalities = self.schema_.cardinalities_
         if self.embedding_dim == "auto":
             dims = [_auto_embedding_dim(n) for n in cardinalities]
         else:
             dims = [int(self.embedding_dim)] * len(cardinalities)
-        embedding = FeatureEmbedding(cardinalities, dims, len(self.schema_.numeric_columns_))
-        shared = SharedBottom(
-            embedding.output_dim,
-            len(self.tasks_),
-            units=[int(u) for u in self.shared_units],
-            dropout=self.dropout,
-        )
+        n_numeric = len(self.schema_.numeric_columns_)
+        input_dim = FeatureEmbedding(cardinalities, dims, n_numeric).output_dim
+        architecture = self._build_architecture(input_dim)
+        n_embeddings = len(self.tasks_) if architecture.separate_embeddings else 1
+        embeddings = [FeatureEmbedding(cardinalities, dims, n_numeric) for _ in range(n_embeddings)]
         towers = [
             Tower(
-                shared.output_dim,
+                architecture.output_dim,
                 [int(u) for u in self.tower_units],
                 task.n_outputs,
                 dropout=self.dropout,
             )
             for task in self.tasks_.values()
         ]
-        return MultiTaskNetwork(embedding, shared, towers)
+        return MultiTaskNetwork(embeddings, architecture, towers)
+
+    def _build_weighting(self) -> LossWeighting:
+        if isinstance(self.loss_weighting, str):
+            weighting = LOSS_WEIGHTINGS[self.loss_weighting]()
+        else:
+            weighting = copy.deepcopy(self.loss_weighting)
+            if not isinstance(weighting, LossWeighting):
+                raise TypeError(
+                    "loss_weighting must be a strategy name or a "
+                    f"sklearn_mtl.weighting.LossWeighting; got {type(weighting).__name__}."
+                )
+        return weighting.build(len(self.tasks_))
 
     def _build_net(self, weights: list[float], seed: int, n_samples: int) -> MultiTaskNet:
         validation_fraction = self.validation_fraction
@@ -288,6 +441,7 @@ class MultiTaskRecommender(BaseEstimator):
             for name in self.tasks_:
                 callbacks.append((f"valid_{name}_loss", PassthroughScoring(f"valid_{name}_loss")))
             callbacks.append(("task_metrics", TaskValidationMetrics()))
+        callbacks.append(("loss_weighting", LossWeightingHooks()))
         if self.early_stopping:
             callbacks.append(
                 (
@@ -305,12 +459,12 @@ class MultiTaskRecommender(BaseEstimator):
 
         return MultiTaskNet(
             module=self._build_module(),
-            criterion=MultiTaskLoss(
-                list(self.tasks_.values()), FixedWeighting(len(self.tasks_), weights)
-            ),
+            criterion=MultiTaskLoss(list(self.tasks_.values()), self._build_weighting(), weights),
             optimizer=torch.optim.Adam,
             lr=self.lr,
             optimizer__weight_decay=self.weight_decay,
+            # Learned loss weights (uncertainty, GradNorm) are not regularized.
+            optimizer__param_groups=[("weighting.*", {"weight_decay": 0.0})],
             batch_size=self.batch_size,
             max_epochs=self.max_epochs,
             train_split=(
@@ -558,6 +712,54 @@ class MultiTaskRecommender(BaseEstimator):
         float
         """
         return float(np.mean(list(self.score_tasks(X, y).values())))
+
+    # -------------------------------------------------------------- experts
+
+    def expert_usage(self, X: Any, level: int = -1) -> pd.DataFrame:
+        """Mean gate weight of each task on each expert, over the rows of ``X``.
+
+        Shows how a mixture architecture shares its experts: tasks that put
+        their weight on the same experts share capacity, tasks that use
+        different experts have separated.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+        level : int, default=-1
+            For ``"ple"``: the extraction level whose gates to report.
+
+        Returns
+        -------
+        DataFrame of shape (n_tasks, n_experts)
+            Rows are tasks, columns experts (for PLE ``own_k`` is the task's own
+            k-th expert, ``shared_k`` a shared one); each row sums to 1.
+        """
+        check_is_fitted(self)
+        architecture = self.net_.module_.architecture
+        if not architecture.has_gates:
+            raise ValueError(
+                f"expert_usage needs a mixture architecture ('mmoe' or 'ple'); this model "
+                f"uses architecture={self.architecture!r}, which has no gates."
+            )
+        n_levels = getattr(architecture, "n_levels", 1)
+        if not -n_levels <= level < n_levels:
+            raise ValueError(f"level must lie in [{-n_levels}, {n_levels}); got {level}.")
+        X = self._check_x(X, reset=False)
+        dataset = TensorDictDataset(self.schema_.transform(X))
+        module = self.net_.module_
+        totals = None
+        module.eval()
+        with torch.no_grad():
+            for features, _ in BatchSlicer(dataset, batch_size=max(self.batch_size, 4096)):
+                features = {k: v.to(self.net_.device) for k, v in features.items()}
+                gates = module.gate_weights(features["categorical"], features["numeric"], level)
+                sums = torch.stack([g.sum(dim=0) for g in gates]).cpu()
+                totals = sums if totals is None else totals + sums
+        return pd.DataFrame(
+            (totals / len(dataset)).numpy().astype(np.float64),
+            index=pd.Index(list(self.tasks_), name="task"),
+            columns=pd.Index(architecture.expert_names(level), name="expert"),
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

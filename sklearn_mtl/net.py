@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import torch
 from skorch import NeuralNet
+from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 from torch import nn
 
@@ -16,7 +17,7 @@ __all__ = ["MultiTaskLoss", "MultiTaskNet"]
 
 
 class MultiTaskLoss(nn.Module):
-    """Masked per-task losses, combined by a weighting strategy.
+    """Masked per-task losses, scaled by fixed task weights, combined by a strategy.
 
     Parameters
     ----------
@@ -24,16 +25,21 @@ class MultiTaskLoss(nn.Module):
         Fitted tasks, in the order of the network's outputs and of the target
         columns.
     weighting : LossWeighting
-        Turns the vector of task losses into the loss that is minimized.
+        A built strategy that turns the vector of task losses into gradients.
+    task_weights : sequence of float
+        Constant factor of each task's loss, applied before the strategy.
     """
 
-    def __init__(self, tasks: Sequence[Task], weighting: LossWeighting) -> None:
+    def __init__(
+        self, tasks: Sequence[Task], weighting: LossWeighting, task_weights: Sequence[float]
+    ) -> None:
         super().__init__()
         self.tasks = list(tasks)
         self.weighting = weighting
+        self.register_buffer("task_weights", torch.tensor(list(task_weights), dtype=torch.float32))
 
     def task_losses(self, outputs: Sequence[torch.Tensor], targets: torch.Tensor) -> torch.Tensor:
-        """Vector of each task's mean loss over its labelled rows."""
+        """Vector of each task's mean loss over its labelled rows (unscaled)."""
         return torch.stack(
             [
                 task.loss(output, targets[:, j])
@@ -41,16 +47,21 @@ class MultiTaskLoss(nn.Module):
             ]
         )
 
-    def forward(self, outputs: Sequence[torch.Tensor], targets: torch.Tensor) -> torch.Tensor:
-        return self.weighting(self.task_losses(outputs, targets))
+    def forward(self, task_losses: torch.Tensor) -> torch.Tensor:
+        return self.weighting(self.task_weights * task_losses)
+
+    def backward_step(self, task_losses: torch.Tensor, network: nn.Module) -> torch.Tensor:
+        return self.weighting.backward_step(self.task_weights * task_losses, network)
 
 
 class MultiTaskNet(NeuralNet):
     """A skorch ``NeuralNet`` whose module returns one output per task.
 
-    ``get_loss`` records each task's batch loss in the history as
+    Each batch's task losses are recorded in the history as
     ``train_<task>_loss`` / ``valid_<task>_loss`` (averaged per epoch by
-    skorch's ``PassthroughScoring``) before combining them.
+    skorch's ``PassthroughScoring``). Training steps go through the loss
+    weighting strategy's ``backward_step``, so gradient-based strategies
+    (GradNorm, PCGrad) control the backward pass.
     """
 
     def _set_training(self, training: bool = True) -> None:
@@ -62,10 +73,23 @@ class MultiTaskNet(NeuralNet):
         super()._set_training(training)
         self._training_mode = training
 
-    def get_loss(self, y_pred, y_true, X=None, training=False) -> torch.Tensor:
+    def get_task_losses(self, y_pred, y_true, training: bool) -> torch.Tensor:
+        """Each task's loss on the batch (as the architecture asks it to be seen)."""
         y_true = to_tensor(y_true, device=self.device)
+        y_pred, y_true = self.module_.loss_view(y_pred, y_true)
         task_losses = self.criterion_.task_losses(y_pred, y_true)
         prefix = "train" if training else "valid"
         for task, value in zip(self.criterion_.tasks, task_losses.detach().cpu(), strict=True):
             self.history.record_batch(f"{prefix}_{task.name}_loss", value.item())
-        return self.criterion_.weighting(task_losses)
+        return task_losses
+
+    def get_loss(self, y_pred, y_true, X=None, training=False) -> torch.Tensor:
+        return self.criterion_(self.get_task_losses(y_pred, y_true, training))
+
+    def train_step_single(self, batch, **fit_params):
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        y_pred = self.infer(Xi, **fit_params)
+        task_losses = self.get_task_losses(y_pred, yi, training=True)
+        loss = self.criterion_.backward_step(task_losses, self.module_)
+        return {"loss": loss, "y_pred": y_pred}

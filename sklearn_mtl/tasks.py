@@ -259,13 +259,17 @@ class RegressionTask(Task):
 
     def _as_float(self, y: Any) -> np.ndarray:
         y = pd.Series(y)
-        if not (pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)):
-            if not y.isna().all():
-                raise ValueError(
-                    f"Task {self.name!r} is a regression task but y holds "
-                    f"non-numeric values (dtype {y.dtype})."
-                )
-        return pd.to_numeric(y, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        if pd.api.types.is_bool_dtype(y):
+            raise ValueError(f"Task {self.name!r} is a regression task but y holds booleans.")
+        try:
+            # Object columns of numbers (and None) are numbers too.
+            values = pd.to_numeric(y, errors="raise")
+        except (ValueError, TypeError):
+            raise ValueError(
+                f"Task {self.name!r} is a regression task but y holds non-numeric values "
+                f"(dtype {y.dtype})."
+            ) from None
+        return values.to_numpy(dtype=np.float64, na_value=np.nan)
 
     def encode(self, y: pd.Series) -> np.ndarray:
         return ((self._as_float(y) - self.mean_) / self.scale_).astype(np.float32)

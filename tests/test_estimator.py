@@ -145,7 +145,9 @@ def test_integer_ids_listed_as_categorical_stay_integer_codes(data):
     assert model.schema_.numeric_columns_ == ["age", "price"]
     assert model.schema_.vocabularies_["user_id"].dtype.kind in "iO"
     # An id is a category, never a number: each gets its own embedding row.
-    assert model.net_.module_.embedding.embeddings[0].num_embeddings == X["user_id"].nunique() + 1
+    assert (
+        model.net_.module_.embeddings[0].embeddings[0].num_embeddings == X["user_id"].nunique() + 1
+    )
 
 
 def test_columns_in_another_order_are_aligned(data, fitted):
@@ -197,6 +199,7 @@ def test_validation_fraction_without_early_stopping_only_monitors(data):
     model.fit(X, y)
     assert model.n_iter_ == 2
     assert 0.0 <= model.net_.history[-1, "valid_click_roc_auc"] <= 1.0
+    assert np.isfinite(model.net_.history[-1, "valid_rating_r2"])
 
 
 def test_verbose_prints_one_line_per_epoch_with_task_metrics(data, capsys):

@@ -5,7 +5,7 @@ import torch
 
 from sklearn_mtl.net import MultiTaskLoss
 from sklearn_mtl.tasks import BinaryTask, MulticlassTask, RegressionTask, infer_task_type
-from sklearn_mtl.weighting import FixedWeighting
+from sklearn_mtl.weighting import EqualWeighting
 
 
 @pytest.mark.parametrize(
@@ -41,13 +41,13 @@ def test_a_batch_without_labels_gives_a_zero_loss_that_backpropagates():
 
 def test_multi_task_loss_masks_each_task_separately():
     tasks = [BinaryTask("a").fit(pd.Series([0, 1])), RegressionTask("b").fit(pd.Series([0.0, 2]))]
-    criterion = MultiTaskLoss(tasks, FixedWeighting(2, [1.0, 3.0]))
+    criterion = MultiTaskLoss(tasks, EqualWeighting().build(2), task_weights=[1.0, 3.0])
     outputs = (torch.zeros(2), torch.zeros(2))
     targets = torch.tensor([[1.0, np.nan], [np.nan, 1.0]])
     losses = criterion.task_losses(outputs, targets)
     assert losses[0].item() == pytest.approx(np.log(2))
     assert losses[1].item() == pytest.approx(1.0)
-    assert criterion(outputs, targets).item() == pytest.approx(np.log(2) + 3.0)
+    assert criterion(losses).item() == pytest.approx(np.log(2) + 3.0)
 
 
 def test_regression_targets_are_standardized_and_mapped_back():

@@ -2,15 +2,23 @@
 
 from .base import MultiTaskArchitecture
 from .embedding import FeatureEmbedding
+from .esmm import ESMM
 from .mlp import MLP
+from .mmoe import MMoE
 from .network import MultiTaskNetwork, Tower
+from .ple import PLE
 from .shared_bottom import SharedBottom
+from .single import SingleTask
 
 __all__ = [
+    "ESMM",
     "MLP",
+    "PLE",
     "FeatureEmbedding",
+    "MMoE",
     "MultiTaskArchitecture",
     "MultiTaskNetwork",
     "SharedBottom",
+    "SingleTask",
     "Tower",
 ]

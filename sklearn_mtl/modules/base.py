@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -13,9 +15,14 @@ __all__ = ["MultiTaskArchitecture"]
 class MultiTaskArchitecture(nn.Module, ABC):
     """Maps the embedded features to one representation per task.
 
-    Subclasses set ``output_dim`` (the width of each task's representation)
-    and implement ``forward``. The towers and heads that turn each
-    representation into a prediction live outside the architecture.
+    Subclasses build their layers in ``__init__`` (which must accept
+    ``input_dim``, ``n_tasks``, ``units`` and ``dropout`` as keywords to be
+    usable as ``MultiTaskRecommender(architecture=MyArchitecture)``), set
+    ``output_dim`` and implement ``forward``. They say which of their
+    parameters every task shares (``shared_parameters``), which belong to the
+    last shared layer (``last_shared_parameters``, what GradNorm measures), and
+    may reshape what the loss sees (``loss_view``, used by ESMM). The towers
+    and heads that turn each representation into a prediction live outside.
 
     Parameters
     ----------
@@ -26,6 +33,12 @@ class MultiTaskArchitecture(nn.Module, ABC):
     """
 
     output_dim: int
+    #: True when each task must read its own copy of the feature embeddings
+    #: (the single-task baseline); the network then feeds ``forward`` the
+    #: ``n_tasks`` embedded vectors concatenated along the feature axis.
+    separate_embeddings: ClassVar[bool] = False
+    #: True for mixtures of experts, which implement ``gate_weights``.
+    has_gates: ClassVar[bool] = False
 
     def __init__(self, input_dim: int, n_tasks: int) -> None:
         super().__init__()
@@ -35,3 +48,31 @@ class MultiTaskArchitecture(nn.Module, ABC):
     @abstractmethod
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Return ``n_tasks`` tensors of shape (batch, output_dim)."""
+
+    @abstractmethod
+    def shared_parameters(self) -> list[nn.Parameter]:
+        """Parameters whose gradient comes from more than one task."""
+
+    def last_shared_parameters(self) -> list[nn.Parameter]:
+        """Parameters of the last layer all tasks share (empty if there is none)."""
+        return []
+
+    def loss_view(
+        self, outputs: Sequence[torch.Tensor], targets: torch.Tensor
+    ) -> tuple[Sequence[torch.Tensor], torch.Tensor]:
+        """What the loss compares: raw outputs and encoded targets, unchanged by default."""
+        return outputs, targets
+
+    def gate_weights(self, x: torch.Tensor, level: int = -1) -> list[torch.Tensor]:
+        """Each task's gate weights over ``expert_names(level)``, shape (batch, n_experts)."""
+        raise NotImplementedError(f"{type(self).__name__} has no gates.")
+
+    def expert_names(self, level: int = -1) -> list[str]:
+        """Names of the experts a task's gate chooses from at ``level``."""
+        raise NotImplementedError(f"{type(self).__name__} has no experts.")
+
+
+def last_linear_parameters(mlp: nn.Module) -> list[nn.Parameter]:
+    """Parameters of the last ``nn.Linear`` inside ``mlp`` (empty if none)."""
+    linears = [m for m in mlp.modules() if isinstance(m, nn.Linear)]
+    return list(linears[-1].parameters()) if linears else []

@@ -46,7 +46,9 @@ class MultiTaskNetwork(nn.Module):
 
     Parameters
     ----------
-    embedding : FeatureEmbedding
+    embeddings : sequence of FeatureEmbedding
+        One, shared by all tasks, or one per task when the architecture has
+        ``separate_embeddings`` (their outputs are concatenated).
     architecture : MultiTaskArchitecture
     towers : sequence of Tower
         One per task, in task order.
@@ -59,23 +61,50 @@ class MultiTaskNetwork(nn.Module):
 
     def __init__(
         self,
-        embedding: FeatureEmbedding,
+        embeddings: Sequence[FeatureEmbedding],
         architecture: MultiTaskArchitecture,
         towers: Sequence[Tower],
     ) -> None:
         super().__init__()
-        if len(towers) != architecture.n_tasks:
-            raise ValueError(
-                f"Got {len(towers)} towers for an architecture of {architecture.n_tasks} tasks."
-            )
-        self.embedding = embedding
+        n_tasks = architecture.n_tasks
+        if len(towers) != n_tasks:
+            raise ValueError(f"Got {len(towers)} towers for an architecture of {n_tasks} tasks.")
+        expected = n_tasks if architecture.separate_embeddings else 1
+        if len(embeddings) != expected:
+            raise ValueError(f"{type(architecture).__name__} needs {expected} embedding(s).")
+        self.embeddings = nn.ModuleList(embeddings)
         self.architecture = architecture
         self.towers = nn.ModuleList(towers)
 
+    def embed(self, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
+        parts = [embedding(categorical, numeric) for embedding in self.embeddings]
+        return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
+
     def forward(self, categorical: torch.Tensor, numeric: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        representations = self.architecture(self.embedding(categorical, numeric))
+        representations = self.architecture(self.embed(categorical, numeric))
         outputs = []
         for tower, representation in zip(self.towers, representations, strict=True):
             output = tower(representation)
             outputs.append(output[:, 0] if output.shape[1] == 1 else output)
         return tuple(outputs)
+
+    def shared_parameters(self) -> list[nn.Parameter]:
+        """Parameters that receive gradient from more than one task."""
+        shared = list(self.architecture.shared_parameters())
+        if not self.architecture.separate_embeddings:
+            shared = list(self.embeddings.parameters()) + shared
+        return shared
+
+    def last_shared_parameters(self) -> list[nn.Parameter]:
+        """The last layer all tasks share (what GradNorm measures), empty if none."""
+        return self.architecture.last_shared_parameters()
+
+    def loss_view(self, outputs, targets):
+        """What the loss compares; see :meth:`MultiTaskArchitecture.loss_view`."""
+        return self.architecture.loss_view(outputs, targets)
+
+    def gate_weights(
+        self, categorical: torch.Tensor, numeric: torch.Tensor, level: int = -1
+    ) -> list[torch.Tensor]:
+        """Each task's gate weights over the experts (mixture architectures)."""
+        return self.architecture.gate_weights(self.embed(categorical, numeric), level)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+from torch import nn
 
-from .base import MultiTaskArchitecture
+from .base import MultiTaskArchitecture, last_linear_parameters
 from .mlp import MLP
 
 __all__ = ["SharedBottom"]
@@ -45,3 +46,9 @@ class SharedBottom(MultiTaskArchitecture):
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         hidden = self.bottom(x)
         return [hidden] * self.n_tasks
+
+    def shared_parameters(self) -> list[nn.Parameter]:
+        return list(self.bottom.parameters())
+
+    def last_shared_parameters(self) -> list[nn.Parameter]:
+        return last_linear_parameters(self.bottom)
