@@ -76,19 +76,27 @@ class BatchSlicer:
         self.shuffle = shuffle
         self.random_state = random_state
 
+    def _bounds(self) -> list[tuple[int, int]]:
+        n_samples, size = len(self.dataset), self.batch_size
+        bounds = [(start, min(start + size, n_samples)) for start in range(0, n_samples, size)]
+        if self.shuffle and len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+            # A training batch of one row cannot be batch-normalized: the
+            # previous batch takes it in (no row is dropped).
+            bounds[-2:] = [(bounds[-2][0], n_samples)]
+        return bounds
+
     def __len__(self) -> int:
-        return -(-len(self.dataset) // self.batch_size)
+        return len(self._bounds())
 
     def __iter__(self) -> Iterator[Batch]:
-        n_samples = len(self.dataset)
         if self.shuffle:
             rng = self.random_state if self.random_state is not None else np.random.default_rng()
-            order = torch.from_numpy(rng.permutation(n_samples))
-            for start in range(0, n_samples, self.batch_size):
-                yield self.dataset[order[start : start + self.batch_size]]
+            order = torch.from_numpy(rng.permutation(len(self.dataset)))
+            for start, stop in self._bounds():
+                yield self.dataset[order[start:stop]]
         else:
-            for start in range(0, n_samples, self.batch_size):
-                yield self.dataset[start : start + self.batch_size]
+            for start, stop in self._bounds():
+                yield self.dataset[start:stop]
 
 
 class HoldoutSplit:

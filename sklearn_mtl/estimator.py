@@ -85,7 +85,7 @@ class MultiTaskRecommender(BaseEstimator):
           MLP of ``shared_units``): the single-task baseline.
         - A subclass of :class:`~sklearn_mtl.modules.MultiTaskArchitecture`,
           constructed as ``cls(input_dim=..., n_tasks=..., units=shared_units,
-          dropout=dropout)``.
+          dropout=dropout, batch_norm=batch_norm)``.
     shared_units : tuple of int, default=(64, 32)
         Hidden layer widths of the shared part (of each expert for mixtures).
     n_experts : int, default=4
@@ -123,6 +123,9 @@ class MultiTaskRecommender(BaseEstimator):
         ``loss_weighting``; missing tasks get 1.
     dropout : float, default=0.0
         Dropout after each hidden layer.
+    batch_norm : bool, default=False
+        Batch normalization in every hidden layer (experts, bottoms, towers).
+        Often trains faster; needs ``batch_size >= 2``.
     lr : float, default=1e-3
         Learning rate of Adam.
     weight_decay : float, default=0.0
@@ -200,6 +203,7 @@ class MultiTaskRecommender(BaseEstimator):
         "categorical_features": [StrOptions({"from_dtype"}), list, tuple],
         "task_weights": [dict, None],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "batch_norm": ["boolean"],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -229,6 +233,7 @@ class MultiTaskRecommender(BaseEstimator):
         categorical_features: str | list = "from_dtype",
         task_weights: dict[str, float] | None = None,
         dropout: float = 0.0,
+        batch_norm: bool = False,
         lr: float = 1e-3,
         weight_decay: float = 0.0,
         batch_size: int = 256,
@@ -254,6 +259,7 @@ class MultiTaskRecommender(BaseEstimator):
         self.categorical_features = categorical_features
         self.task_weights = task_weights
         self.dropout = dropout
+        self.batch_norm = batch_norm
         self.lr = lr
         self.weight_decay = weight_decay
         self.batch_size = batch_size
@@ -282,6 +288,10 @@ class MultiTaskRecommender(BaseEstimator):
         self : MultiTaskRecommender
         """
         self._validate_params()
+        if self.batch_norm and self.batch_size < 2:
+            raise ValueError(
+                f"batch_norm=True needs batch_size >= 2 to normalize; got {self.batch_size}."
+            )
         X = self._check_x(X, reset=True)
         Y = self._targets_frame(y, n_samples=len(X), reset=True)
 
@@ -326,7 +336,13 @@ class MultiTaskRecommender(BaseEstimator):
     def _build_architecture(self, input_dim: int) -> MultiTaskArchitecture:
         n_tasks = len(self.tasks_)
         units = [int(u) for u in self.shared_units]
-        common = dict(input_dim=input_dim, n_tasks=n_tasks, units=units, dropout=self.dropout)
+        common = dict(
+            input_dim=input_dim,
+            n_tasks=n_tasks,
+            units=units,
+            dropout=self.dropout,
+            batch_norm=self.batch_norm,
+        )
         if self.architecture == "shared_bottom":
             return SharedBottom(**common)
         if self.architecture == "mmoe":
@@ -362,12 +378,13 @@ class MultiTaskRecommender(BaseEstimator):
         except TypeError as exc:
             raise TypeError(
                 f"architecture {cls.__name__} must accept the keywords input_dim, n_tasks, "
-                f"units and dropout: {exc}"
+                f"units, dropout and batch_norm: {exc}"
             ) from exc
         # A dry run on two rows: a module that breaks the contract fails here,
         # with its name, not deep inside the training loop.
         with torch.no_grad():
-            outputs = architecture(torch.zeros(2, common["input_dim"]))
+            outputs = architecture.eval()(torch.zeros(2, common["input_dim"]))
+        architecture.train()
         n_tasks = common["n_tasks"]
         if (
             not isinstance(outputs, (list, tuple))
@@ -411,6 +428,7 @@ class MultiTaskRecommender(BaseEstimator):
                 [int(u) for u in self.tower_units],
                 task.n_outputs,
                 dropout=self.dropout,
+                batch_norm=self.batch_norm,
             )
             for task in self.tasks_.values()
         ]

@@ -13,4 +13,4 @@ def data():
 @pytest.fixture(scope="session")
 def fitted(data):
     X, y = data
-    return MultiTaskRecommender(max_epochs=3, random_state=0).fit(X, y)
+    return MultiTaskRecommender(max_epochs=5, lr=1e-2, random_state=0).fit(X, y)

@@ -142,7 +142,7 @@ def test_bad_architecture_and_strategy_parameters(data, params, error, message):
 class TwoBranches(MultiTaskArchitecture):
     """A user-defined architecture: a shared layer, then one branch per task."""
 
-    def __init__(self, input_dim, n_tasks, units, dropout=0.0):
+    def __init__(self, input_dim, n_tasks, units, dropout=0.0, batch_norm=False):
         super().__init__(input_dim, n_tasks)
         self.shared = MLP(input_dim, [units[0]])
         self.branches = nn.ModuleList(MLP(units[0], [8]) for _ in range(n_tasks))

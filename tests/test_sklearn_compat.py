@@ -55,8 +55,8 @@ def test_pipeline_with_a_pandas_column_transformer(data):
 def test_grid_search_with_per_task_scorers_and_refit(data):
     X, y = data
     search = GridSearchCV(
-        MultiTaskRecommender(max_epochs=2, random_state=0),
-        {"lr": [1e-4, 1e-2]},
+        MultiTaskRecommender(max_epochs=5, random_state=0),
+        {"lr": [1e-4, 3e-2]},
         scoring={
             "click_auc": task_scorer("click", "roc_auc"),
             "rating_rmse": task_scorer("rating", "neg_root_mean_squared_error"),
@@ -68,8 +68,8 @@ def test_grid_search_with_per_task_scorers_and_refit(data):
     results = pd.DataFrame(search.cv_results_)
     assert results["mean_test_click_auc"].notna().all()
     assert (results["mean_test_rating_rmse"] < 0).all()
-    # A learning rate of 1e-4 barely moves in two epochs; 1e-2 learns.
-    assert search.best_params_ == {"lr": 1e-2}
+    # A learning rate of 1e-4 barely moves in five epochs; 3e-2 learns.
+    assert search.best_params_ == {"lr": 3e-2}
     assert search.best_estimator_.predict(X.head(2)).shape == (2, 3)
 
 

@@ -47,6 +47,8 @@ class ESMM(MultiTaskArchitecture):
         Hidden layer widths of each task's MLP.
     dropout : float, default=0.0
         Dropout after each hidden layer.
+    batch_norm : bool, default=False
+        Batch normalization in each hidden layer.
 
     Examples
     --------
@@ -68,6 +70,7 @@ class ESMM(MultiTaskArchitecture):
         chain: Sequence[int],
         units: Sequence[int],
         dropout: float = 0.0,
+        batch_norm: bool = False,
     ) -> None:
         super().__init__(input_dim, n_tasks)
         chain = [int(i) for i in chain]
@@ -76,7 +79,9 @@ class ESMM(MultiTaskArchitecture):
         if not all(0 <= i < n_tasks for i in chain):
             raise ValueError(f"chain indices must lie in [0, {n_tasks}); got {chain}.")
         self.chain = chain
-        self.networks = nn.ModuleList(MLP(input_dim, units, dropout) for _ in range(n_tasks))
+        self.networks = nn.ModuleList(
+            MLP(input_dim, units, dropout, batch_norm) for _ in range(n_tasks)
+        )
         self.output_dim = self.networks[0].output_dim
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:

@@ -10,7 +10,7 @@ __all__ = ["MLP"]
 
 
 class MLP(nn.Sequential):
-    """Linear → ReLU → Dropout blocks, one per entry of ``units``.
+    """Linear → (BatchNorm) → ReLU → Dropout blocks, one per entry of ``units``.
 
     Parameters
     ----------
@@ -20,6 +20,8 @@ class MLP(nn.Sequential):
         Width of each hidden layer; empty means the identity.
     dropout : float, default=0.0
         Dropout probability after each hidden layer.
+    batch_norm : bool, default=False
+        Batch normalization between each linear layer and its activation.
 
     Attributes
     ----------
@@ -27,11 +29,20 @@ class MLP(nn.Sequential):
         Width of the output: the last entry of ``units``, else ``input_dim``.
     """
 
-    def __init__(self, input_dim: int, units: Sequence[int], dropout: float = 0.0) -> None:
+    def __init__(
+        self,
+        input_dim: int,
+        units: Sequence[int],
+        dropout: float = 0.0,
+        batch_norm: bool = False,
+    ) -> None:
         layers: list[nn.Module] = []
         width = input_dim
         for n_units in units:
-            layers += [nn.Linear(width, n_units), nn.ReLU()]
+            layers.append(nn.Linear(width, n_units))
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(n_units))
+            layers.append(nn.ReLU())
             if dropout > 0:
                 layers.append(nn.Dropout(dropout))
             width = n_units

@@ -28,13 +28,20 @@ class Tower(nn.Module):
         for multiclass tasks.
     dropout : float, default=0.0
         Dropout after each hidden layer.
+    batch_norm : bool, default=False
+        Batch normalization in each hidden layer.
     """
 
     def __init__(
-        self, input_dim: int, units: Sequence[int], n_outputs: int, dropout: float = 0.0
+        self,
+        input_dim: int,
+        units: Sequence[int],
+        n_outputs: int,
+        dropout: float = 0.0,
+        batch_norm: bool = False,
     ) -> None:
         super().__init__()
-        self.hidden = MLP(input_dim, units, dropout)
+        self.hidden = MLP(input_dim, units, dropout, batch_norm)
         self.head = nn.Linear(self.hidden.output_dim, n_outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

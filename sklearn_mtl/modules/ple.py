@@ -13,8 +13,10 @@ from .mlp import MLP
 __all__ = ["PLE"]
 
 
-def _experts(n: int, input_dim: int, units: Sequence[int], dropout: float) -> nn.ModuleList:
-    return nn.ModuleList(MLP(input_dim, units, dropout) for _ in range(n))
+def _experts(
+    n: int, input_dim: int, units: Sequence[int], dropout: float, batch_norm: bool
+) -> nn.ModuleList:
+    return nn.ModuleList(MLP(input_dim, units, dropout, batch_norm) for _ in range(n))
 
 
 class PLE(MultiTaskArchitecture):
@@ -42,6 +44,8 @@ class PLE(MultiTaskArchitecture):
         Hidden layer widths of each expert.
     dropout : float, default=0.0
         Dropout after each hidden layer of the experts.
+    batch_norm : bool, default=False
+        Batch normalization in each hidden layer of the experts.
 
     Examples
     --------
@@ -65,6 +69,7 @@ class PLE(MultiTaskArchitecture):
         n_shared_experts: int,
         units: Sequence[int],
         dropout: float = 0.0,
+        batch_norm: bool = False,
     ) -> None:
         super().__init__(input_dim, n_tasks)
         if n_levels < 1:
@@ -85,10 +90,13 @@ class PLE(MultiTaskArchitecture):
         for level in range(n_levels):
             self.task_experts.append(
                 nn.ModuleList(
-                    _experts(n_task_experts, width, units, dropout) for _ in range(n_tasks)
+                    _experts(n_task_experts, width, units, dropout, batch_norm)
+                    for _ in range(n_tasks)
                 )
             )
-            self.shared_experts.append(_experts(n_shared_experts, width, units, dropout))
+            self.shared_experts.append(
+                _experts(n_shared_experts, width, units, dropout, batch_norm)
+            )
             self.task_gates.append(
                 nn.ModuleList(
                     nn.Linear(width, n_task_experts + n_shared_experts) for _ in range(n_tasks)
@@ -98,7 +106,7 @@ class PLE(MultiTaskArchitecture):
                 self.shared_gates.append(
                     nn.Linear(width, n_tasks * n_task_experts + n_shared_experts)
                 )
-            width = MLP(width, units).output_dim
+            width = units[-1] if len(units) else width
         self.output_dim = width
 
     def _levels(self, x: torch.Tensor):

@@ -26,6 +26,8 @@ class SharedBottom(MultiTaskArchitecture):
         Hidden layer widths of the shared MLP.
     dropout : float, default=0.0
         Dropout after each hidden layer.
+    batch_norm : bool, default=False
+        Batch normalization in each hidden layer.
 
     Examples
     --------
@@ -37,10 +39,15 @@ class SharedBottom(MultiTaskArchitecture):
     """
 
     def __init__(
-        self, input_dim: int, n_tasks: int, units: Sequence[int], dropout: float = 0.0
+        self,
+        input_dim: int,
+        n_tasks: int,
+        units: Sequence[int],
+        dropout: float = 0.0,
+        batch_norm: bool = False,
     ) -> None:
         super().__init__(input_dim, n_tasks)
-        self.bottom = MLP(input_dim, units, dropout)
+        self.bottom = MLP(input_dim, units, dropout, batch_norm)
         self.output_dim = self.bottom.output_dim
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:

@@ -30,6 +30,8 @@ class SingleTask(MultiTaskArchitecture):
         Hidden layer widths of each task's MLP.
     dropout : float, default=0.0
         Dropout after each hidden layer.
+    batch_norm : bool, default=False
+        Batch normalization in each hidden layer.
 
     Examples
     --------
@@ -43,10 +45,17 @@ class SingleTask(MultiTaskArchitecture):
     separate_embeddings = True
 
     def __init__(
-        self, input_dim: int, n_tasks: int, units: Sequence[int], dropout: float = 0.0
+        self,
+        input_dim: int,
+        n_tasks: int,
+        units: Sequence[int],
+        dropout: float = 0.0,
+        batch_norm: bool = False,
     ) -> None:
         super().__init__(input_dim, n_tasks)
-        self.networks = nn.ModuleList(MLP(input_dim, units, dropout) for _ in range(n_tasks))
+        self.networks = nn.ModuleList(
+            MLP(input_dim, units, dropout, batch_norm) for _ in range(n_tasks)
+        )
         self.output_dim = self.networks[0].output_dim
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
