@@ -27,7 +27,7 @@ def plain_loop(model: MultiTaskRecommender, features, targets, epochs: int, batc
     torch.manual_seed(0)
     module = model._build_module()
     criterion = model.net_.criterion_
-    optimizer = torch.optim.Adam(module.parameters(), lr=model.lr)
+    optimizer = torch.optim.Adam(module.parameters(), lr=model.lr, foreach=True)
     n = len(targets)
     generator = torch.Generator().manual_seed(0)
     module.train()

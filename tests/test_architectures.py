@@ -224,3 +224,34 @@ def test_ple_shares_task_experts_below_the_last_level():
     assert all(id(p) in shared for p in ple.task_experts[0].parameters())
     assert not any(id(p) in shared for p in ple.task_experts[1].parameters())
     assert pd.Series([id(p) in shared for p in ple.shared_experts.parameters()]).all()
+
+
+@pytest.mark.parametrize("n_task_experts, n_shared_experts", [(0, 2), (2, 0)])
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_ple_with_experts_of_one_kind_only(n_task_experts, n_shared_experts, batch_norm):
+    ple = PLE(
+        6,
+        2,
+        n_levels=2,
+        n_task_experts=n_task_experts,
+        n_shared_experts=n_shared_experts,
+        units=[4, 3],
+        batch_norm=batch_norm,
+    )
+    outputs = ple(torch.randn(5, 6))
+    assert [o.shape for o in outputs] == [(5, 3), (5, 3)]
+    sum(o.sum() for o in outputs).backward()
+
+
+def test_expert_bank_equals_separate_mlps():
+    from sklearn_mtl.modules.experts import ExpertBank
+
+    bank = ExpertBank(3, input_dim=5, units=[4, 2])
+    x = torch.randn(7, 5)
+    for e in range(3):
+        mlp = MLP(5, [4, 2])
+        with torch.no_grad():
+            for layer, linear in enumerate(m for m in mlp if isinstance(m, nn.Linear)):
+                linear.weight.copy_(bank.weights[layer][e].T)
+                linear.bias.copy_(bank.biases[layer][e])
+        torch.testing.assert_close(bank(x)[:, e], mlp(x))

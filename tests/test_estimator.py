@@ -221,3 +221,13 @@ def test_series_target_names_the_task(data):
     )
     assert list(unnamed.tasks_) == ["y"]
     assert np.isfinite(unnamed.score(X, y["rating"]))
+
+
+def test_batch_norm_trains_with_a_trailing_batch_of_one_row(data):
+    X, y = data
+    model = MultiTaskRecommender(batch_norm=True, batch_size=16, max_epochs=1, random_state=0)
+    model.fit(X.head(33), y.head(33))  # batches of 16, 16 and 1: the last joins the one before
+    assert model.net_.history[-1, "train_batch_count"] == 2
+    assert np.isfinite(model.predict(X.head(1))["rating"]).all()
+    with pytest.raises(ValueError, match="batch_norm=True needs batch_size >= 2"):
+        MultiTaskRecommender(batch_norm=True, batch_size=1).fit(X.head(4), y.head(4))

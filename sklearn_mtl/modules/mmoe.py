@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from .base import MultiTaskArchitecture, last_linear_parameters
-from .mlp import MLP
+from .base import MultiTaskArchitecture
+from .experts import ExpertBank
 
 __all__ = ["MMoE"]
 
@@ -60,24 +60,22 @@ class MMoE(MultiTaskArchitecture):
         super().__init__(input_dim, n_tasks)
         if n_experts < 1:
             raise ValueError(f"n_experts must be at least 1; got {n_experts}.")
-        self.experts = nn.ModuleList(
-            MLP(input_dim, units, dropout, batch_norm) for _ in range(n_experts)
-        )
+        self.experts = ExpertBank(n_experts, input_dim, units, dropout, batch_norm)
         self.gates = nn.ModuleList(nn.Linear(input_dim, n_experts) for _ in range(n_tasks))
-        self.output_dim = self.experts[0].output_dim
+        self.output_dim = self.experts.output_dim
 
     def gate_weights(self, x: torch.Tensor, level: int = -1) -> list[torch.Tensor]:
         return [torch.softmax(gate(x), dim=1) for gate in self.gates]
 
     def expert_names(self, level: int = -1) -> list[str]:
-        return [f"expert_{e}" for e in range(len(self.experts))]
+        return [f"expert_{e}" for e in range(self.experts.n_experts)]
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        experts = torch.stack([expert(x) for expert in self.experts], dim=1)  # (n, E, d)
+        experts = self.experts(x)  # (n, E, d)
         return [torch.einsum("ne,ned->nd", weights, experts) for weights in self.gate_weights(x)]
 
     def shared_parameters(self) -> list[nn.Parameter]:
         return list(self.experts.parameters())
 
     def last_shared_parameters(self) -> list[nn.Parameter]:
-        return [p for expert in self.experts for p in last_linear_parameters(expert)]
+        return self.experts.last_layer_parameters()

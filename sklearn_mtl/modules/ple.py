@@ -7,16 +7,10 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from .base import MultiTaskArchitecture, last_linear_parameters
-from .mlp import MLP
+from .base import MultiTaskArchitecture
+from .experts import ExpertBank
 
 __all__ = ["PLE"]
-
-
-def _experts(
-    n: int, input_dim: int, units: Sequence[int], dropout: float, batch_norm: bool
-) -> nn.ModuleList:
-    return nn.ModuleList(MLP(input_dim, units, dropout, batch_norm) for _ in range(n))
 
 
 class PLE(MultiTaskArchitecture):
@@ -90,12 +84,12 @@ class PLE(MultiTaskArchitecture):
         for level in range(n_levels):
             self.task_experts.append(
                 nn.ModuleList(
-                    _experts(n_task_experts, width, units, dropout, batch_norm)
+                    ExpertBank(n_task_experts, width, units, dropout, batch_norm)
                     for _ in range(n_tasks)
                 )
             )
             self.shared_experts.append(
-                _experts(n_shared_experts, width, units, dropout, batch_norm)
+                ExpertBank(n_shared_experts, width, units, dropout, batch_norm)
             )
             self.task_gates.append(
                 nn.ModuleList(
@@ -113,21 +107,18 @@ class PLE(MultiTaskArchitecture):
         """Run every level; yield each level's task gate weights and the new task inputs."""
         task_inputs, shared_input = [x] * self.n_tasks, x
         for level in range(self.n_levels):
-            shared_out = [expert(shared_input) for expert in self.shared_experts[level]]
-            task_out = [
-                [expert(task_inputs[t]) for expert in self.task_experts[level][t]]
-                for t in range(self.n_tasks)
-            ]
+            shared_out = self.shared_experts[level](shared_input)  # (n, S, d)
+            task_out = [self.task_experts[level][t](task_inputs[t]) for t in range(self.n_tasks)]
             gates = [
                 torch.softmax(self.task_gates[level][t](task_inputs[t]), dim=1)
                 for t in range(self.n_tasks)
             ]
             new_inputs = [
-                torch.einsum("ne,ned->nd", gates[t], torch.stack(task_out[t] + shared_out, 1))
+                torch.einsum("ne,ned->nd", gates[t], torch.cat([task_out[t], shared_out], 1))
                 for t in range(self.n_tasks)
             ]
             if level < self.n_levels - 1:
-                every_expert = torch.stack([e for out in task_out for e in out] + shared_out, 1)
+                every_expert = torch.cat([*task_out, shared_out], dim=1)
                 shared_gate = torch.softmax(self.shared_gates[level](shared_input), dim=1)
                 shared_input = torch.einsum("ne,ned->nd", shared_gate, every_expert)
             task_inputs = new_inputs
@@ -158,4 +149,4 @@ class PLE(MultiTaskArchitecture):
         return shared
 
     def last_shared_parameters(self) -> list[nn.Parameter]:
-        return [p for expert in self.shared_experts[-1] for p in last_linear_parameters(expert)]
+        return self.shared_experts[-1].last_layer_parameters()
