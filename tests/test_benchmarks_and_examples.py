@@ -1,0 +1,56 @@
+"""The benchmark scripts and examples run (on tiny sizes): they must not rot.
+
+Their figures are measured by running them in full, never here.
+"""
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(script: str, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / script), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def test_bench_overhead_runs():
+    out = run(
+        "benchmarks/bench_overhead.py", "--n-samples", "3000", "--epochs", "1", "--repeats", "1"
+    )
+    assert "ratio" in out
+
+
+def test_bench_synthetic_runs():
+    out = run(
+        "benchmarks/bench_synthetic.py",
+        "--seeds",
+        "1",
+        "--epochs",
+        "1",
+        "--n-train",
+        "500",
+        "--n-test",
+        "200",
+    )
+    assert "shared_bottom minus mmoe" in out
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("torch_rechub") is None,
+    reason="torch-rechub is not installed (extra 'bench')",
+)
+def test_bench_peers_runs():
+    out = run("benchmarks/bench_peers.py", "--n-samples", "3000", "--epochs", "1", "--seeds", "1")
+    assert "speed-up" in out
