@@ -19,11 +19,13 @@ from skorch.callbacks import EarlyStopping, PassthroughScoring, ProgressBar
 
 from .batching import BatchSlicer, HoldoutSplit, TensorDictDataset
 from .callbacks import LossWeightingHooks, TaskValidationMetrics
+from .catalog import Catalog
 from .metrics import task_metric
 from .modules import (
     ESMM,
     PLE,
     FeatureEmbedding,
+    InteractionHistory,
     MMoE,
     MultiTaskArchitecture,
     MultiTaskNetwork,
@@ -118,6 +120,24 @@ class MultiTaskRecommender(BaseEstimator):
         ``"from_dtype"``: string, object, category and bool columns are
         categorical. A list names the categorical columns (needed for integer
         ids, which are otherwise numbers).
+    user_col, item_col : str, default=None
+        The user id and item id columns. Needed by :meth:`recommend` and
+        ``interaction_history``; both are always categorical.
+    user_features, item_features : list of str, default=None
+        Columns that describe users and items (used to build candidates in
+        :meth:`recommend` from ids alone); ``None`` infers them as the columns
+        that never vary within one user or one item.
+    interaction_history : bool, default=False
+        Also represent each user by the mean of learned vectors of the items
+        they interacted with, and each item by the mean of learned vectors of
+        the users who interacted with it (SVD++ on both sides), from the
+        training rows only. A pair that is itself a training interaction is
+        left out of both means, so the model never reads its own label.
+    interaction_task : str, default=None
+        A binary task whose positive rows are the interactions (e.g. a
+        ``watched`` label with sampled negatives). ``None``: every training
+        row is an interaction. Interactions feed ``interaction_history`` and
+        are what ``recommend(exclude_seen=True)`` leaves out.
     task_weights : dict or None, default=None
         Task → non-negative constant factor of its loss, applied before
         ``loss_weighting``; missing tasks get 1.
@@ -202,6 +222,12 @@ class MultiTaskRecommender(BaseEstimator):
         "embedding_dim": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "categorical_features": [StrOptions({"from_dtype"}), list, tuple],
         "task_weights": [dict, None],
+        "user_col": [str, None],
+        "item_col": [str, None],
+        "user_features": [list, tuple, None],
+        "item_features": [list, tuple, None],
+        "interaction_history": ["boolean"],
+        "interaction_task": [str, None],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_norm": ["boolean"],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -232,6 +258,12 @@ class MultiTaskRecommender(BaseEstimator):
         embedding_dim: int | str = 16,
         categorical_features: str | list = "from_dtype",
         task_weights: dict[str, float] | None = None,
+        user_col: str | None = None,
+        item_col: str | None = None,
+        user_features: list[str] | None = None,
+        item_features: list[str] | None = None,
+        interaction_history: bool = False,
+        interaction_task: str | None = None,
         dropout: float = 0.0,
         batch_norm: bool = False,
         lr: float = 1e-3,
@@ -258,6 +290,12 @@ class MultiTaskRecommender(BaseEstimator):
         self.embedding_dim = embedding_dim
         self.categorical_features = categorical_features
         self.task_weights = task_weights
+        self.user_col = user_col
+        self.item_col = item_col
+        self.user_features = user_features
+        self.item_features = item_features
+        self.interaction_history = interaction_history
+        self.interaction_task = interaction_task
         self.dropout = dropout
         self.batch_norm = batch_norm
         self.lr = lr
@@ -300,8 +338,10 @@ class MultiTaskRecommender(BaseEstimator):
             name: task.classes_ for name, task in self.tasks_.items() if task.is_classifier
         }
         weights = self._task_weight_vector()
-        self.schema_ = FeatureSchema(self.categorical_features).fit(X)
-        dataset = TensorDictDataset(self.schema_.transform(X), self._encode_targets(Y))
+        ids = [c for c in (self.user_col, self.item_col) if c is not None]
+        self.schema_ = FeatureSchema(self.categorical_features, always_categorical=ids).fit(X)
+        self._fit_catalog(X, Y)
+        dataset = TensorDictDataset(self._features(X), self._encode_targets(Y))
 
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         # Fork the global torch RNG: seeding for reproducibility must not
@@ -312,6 +352,41 @@ class MultiTaskRecommender(BaseEstimator):
             self.net_.fit(dataset, y=None)
         self.n_iter_ = len(self.net_.history)
         return self
+
+    def _fit_catalog(self, X: pd.DataFrame, Y: pd.DataFrame) -> None:
+        """Learn users, items and interactions when the id columns are known."""
+        if (self.user_col is None) != (self.item_col is None):
+            raise ValueError("user_col and item_col must be given together.")
+        if self.user_col is None:
+            if self.interaction_history:
+                raise ValueError("interaction_history=True needs user_col and item_col.")
+            return
+        if self.interaction_task is None:
+            interactions = np.ones(len(X), dtype=bool)
+        else:
+            task = self.tasks_.get(self.interaction_task)
+            if task is None or task.task_type != "binary":
+                raise ValueError(
+                    f"interaction_task={self.interaction_task!r} must name a binary task; "
+                    f"tasks are {list(self.tasks_)}."
+                )
+            interactions = task.encode(Y[self.interaction_task]) == 1
+        self.catalog_ = Catalog(
+            self.user_col, self.item_col, self.user_features, self.item_features
+        ).fit(X, self.schema_, interactions)
+
+    def _features(self, X: pd.DataFrame) -> dict[str, np.ndarray]:
+        """The network inputs of the rows of ``X``."""
+        features = self.schema_.transform(X)
+        if self.interaction_history:
+            features["in_history"] = self._in_history(features["categorical"])
+        return features
+
+    def _in_history(self, categorical: np.ndarray) -> np.ndarray:
+        columns = self.schema_.categorical_columns_
+        users = categorical[:, columns.index(self.user_col)]
+        items = categorical[:, columns.index(self.item_col)]
+        return self.catalog_.is_interaction(users, items).astype(np.float32)
 
     def _fit_tasks(self, Y: pd.DataFrame) -> dict[str, Task]:
         tasks = {}
@@ -418,10 +493,14 @@ class MultiTaskRecommender(BaseEstimator):
         else:
             dims = [int(self.embedding_dim)] * len(cardinalities)
         n_numeric = len(self.schema_.numeric_columns_)
-        input_dim = FeatureEmbedding(cardinalities, dims, n_numeric).output_dim
+
+        def make_embedding() -> FeatureEmbedding:
+            return FeatureEmbedding(cardinalities, dims, n_numeric, self._build_history())
+
+        input_dim = make_embedding().output_dim
         architecture = self._build_architecture(input_dim)
         n_embeddings = len(self.tasks_) if architecture.separate_embeddings else 1
-        embeddings = [FeatureEmbedding(cardinalities, dims, n_numeric) for _ in range(n_embeddings)]
+        embeddings = [make_embedding() for _ in range(n_embeddings)]
         towers = [
             Tower(
                 architecture.output_dim,
@@ -433,6 +512,21 @@ class MultiTaskRecommender(BaseEstimator):
             for task in self.tasks_.values()
         ]
         return MultiTaskNetwork(embeddings, architecture, towers)
+
+    def _build_history(self) -> InteractionHistory | None:
+        if not self.interaction_history:
+            return None
+        columns = self.schema_.categorical_columns_
+        user_codes, item_codes = self.catalog_.interaction_codes()
+        return InteractionHistory(
+            user_codes,
+            item_codes,
+            n_user_codes=len(self.schema_.vocabularies_[self.user_col]) + 1,
+            n_item_codes=len(self.schema_.vocabularies_[self.item_col]) + 1,
+            dim=self.embedding_dim if isinstance(self.embedding_dim, int) else 16,
+            user_position=columns.index(self.user_col),
+            item_position=columns.index(self.item_col),
+        )
 
     def _build_weighting(self) -> LossWeighting:
         if isinstance(self.loss_weighting, str):
@@ -617,7 +711,7 @@ class MultiTaskRecommender(BaseEstimator):
         """Each task's raw network output (logits or standardized values), float64."""
         check_is_fitted(self)
         X = self._check_x(X, reset=False)
-        dataset = TensorDictDataset(self.schema_.transform(X))
+        dataset = TensorDictDataset(self._features(X))
         outputs = self.net_.forward(dataset)
         return {
             name: output.numpy().astype(np.float64)
@@ -734,6 +828,210 @@ class MultiTaskRecommender(BaseEstimator):
         """
         return float(np.mean(list(self.score_tasks(X, y).values())))
 
+    # ------------------------------------------------------- recommendation
+
+    def _check_catalog(self, method: str) -> Catalog:
+        check_is_fitted(self)
+        if not hasattr(self, "catalog_"):
+            raise ValueError(
+                f"{method} needs a model fitted with user_col and item_col, which name the "
+                "user and item id columns of X."
+            )
+        return self.catalog_
+
+    def _ranking_weights(self, rank_by: str | Mapping[str, float] | None) -> dict[str, float]:
+        """Task → weight of its prediction in the ranking score."""
+        if rank_by is None:
+            rank_by = next(iter(self.tasks_))
+        weights = {rank_by: 1.0} if isinstance(rank_by, str) else dict(rank_by)
+        unknown = [t for t in weights if t not in self.tasks_]
+        if unknown:
+            raise ValueError(
+                f"rank_by names unknown tasks {unknown}; tasks are {list(self.tasks_)}."
+            )
+        bad = [t for t, w in weights.items() if not (np.isfinite(w) and w >= 0)]
+        if bad or not weights or sum(weights.values()) == 0:
+            raise ValueError(
+                f"rank_by weights must be non-negative, finite and not all zero; got {weights}."
+            )
+        multiclass = [t for t in weights if self.tasks_[t].task_type == "multiclass"]
+        if multiclass:
+            raise ValueError(f"rank_by cannot rank by multiclass tasks {multiclass}.")
+        return weights
+
+    def _pair_predictions(
+        self, users: tuple, items: tuple, user_index: np.ndarray, item_index: np.ndarray
+    ) -> dict[str, torch.Tensor]:
+        """Each task's ranking value (probability of the positive class, or value) per pair."""
+        features = self.catalog_.assemble(users, items, user_index, item_index)
+        if self.interaction_history:
+            features["in_history"] = self.catalog_.is_interaction(
+                users[2][user_index], items[2][item_index]
+            ).astype(np.float32)
+        dataset = TensorDictDataset(features)
+        module = self.net_.module_
+        module.eval()
+        parts: list[tuple[torch.Tensor, ...]] = []
+        with torch.inference_mode():
+            # Large batches: scoring has no gradient to keep, only throughput.
+            for batch, _ in BatchSlicer(dataset, batch_size=1 << 16):
+                batch = {k: v.to(self.net_.device) for k, v in batch.items()}
+                parts.append(tuple(out.float().cpu() for out in module(**batch)))
+        outputs = [torch.cat(chunk) for chunk in zip(*parts, strict=True)]
+        values = {}
+        for (name, task), output in zip(self.tasks_.items(), outputs, strict=True):
+            if task.task_type == "binary":
+                values[name] = torch.sigmoid(output.double())
+            elif task.task_type == "regression":
+                values[name] = output.double() * task.scale_ + task.mean_
+            else:
+                values[name] = output.argmax(dim=1)
+        return values
+
+    def score_pairs(
+        self, users: Any, items: Any, rank_by: str | Mapping[str, float] | None = None
+    ) -> pd.DataFrame:
+        """Score given (user, item) pairs from their ids alone.
+
+        Parameters
+        ----------
+        users, items : array-like of shape (n_pairs,)
+            User and item ids; unknown users get the cold-start fallback
+            (unseen code, average features).
+        rank_by : str or dict, default=None
+            As in :meth:`recommend`.
+
+        Returns
+        -------
+        DataFrame
+            ``user_col``, ``item_col``, ``score``, then one column per task:
+            the positive-class probability for binary tasks, the value for
+            regression tasks, the label for multiclass tasks.
+        """
+        catalog = self._check_catalog("score_pairs")
+        weights = self._ranking_weights(rank_by)
+        users, items = np.asarray(users), np.asarray(items)
+        if users.shape != items.shape or users.ndim != 1:
+            raise ValueError(
+                f"users and items must be 1-D of the same length; got {users.shape} and "
+                f"{items.shape}."
+            )
+        self._check_known_items(items)
+        user_ids, user_index = np.unique(users, return_inverse=True)
+        item_ids, item_index = np.unique(items, return_inverse=True)
+        values = self._pair_predictions(
+            catalog.encode_users(user_ids), catalog.encode_items(item_ids), user_index, item_index
+        )
+        frame = pd.DataFrame({self.user_col: users, self.item_col: items})
+        frame["score"] = sum(w * values[t] for t, w in weights.items()).numpy()
+        for name, value in values.items():
+            task = self.tasks_[name]
+            value = value.numpy()
+            frame[name] = task.classes_[value] if task.task_type == "multiclass" else value
+        return frame
+
+    def _check_known_items(self, items: np.ndarray) -> None:
+        unknown = pd.Index(items).difference(self.catalog_.items_.index)
+        if len(unknown):
+            raise ValueError(
+                f"items holds ids not seen in fit: {list(unknown[:10])}; an item is known "
+                "by its id and features from the training data."
+            )
+
+    def recommend(
+        self,
+        users: Any,
+        k: int = 10,
+        items: Any = None,
+        exclude_seen: bool = True,
+        rank_by: str | Mapping[str, float] | None = None,
+    ) -> pd.DataFrame:
+        """Top-``k`` items for each user.
+
+        Candidates are built from what the model learned in ``fit``: each
+        item's features and each user's features, looked up by id. Scoring is
+        batched over users × candidates.
+
+        Parameters
+        ----------
+        users : array-like
+            User ids. Unknown users get the cold-start fallback (unseen user
+            code, average user features, empty history).
+        k : int, default=10
+            Items per user.
+        items : array-like, default=None
+            Candidate item ids (all known items if ``None``); unknown ids are
+            an error.
+        exclude_seen : bool, default=True
+            Leave out the items each user interacted with in ``fit`` (see
+            ``interaction_task``).
+        rank_by : str or dict, default=None
+            The task to rank by (its positive-class probability or value), or
+            ``{task: weight}`` to rank by the weighted sum of the tasks'
+            predictions, as production systems blend click, like and rating.
+            ``None`` ranks by the first task.
+
+        Returns
+        -------
+        DataFrame
+            One row per recommendation: ``user_col``, ``item_col``, ``rank``
+            (1..k), ``score``, then each task's prediction. Users with fewer
+            than ``k`` candidates get fewer rows.
+
+        Examples
+        --------
+        >>> from sklearn_mtl import MultiTaskRecommender
+        >>> from sklearn_mtl.datasets import make_recommendation_tasks
+        >>> X, y = make_recommendation_tasks(n_samples=3000, random_state=0)
+        >>> model = MultiTaskRecommender(user_col="user_id", item_col="item_id",
+        ...                              max_epochs=2, random_state=0).fit(X, y)
+        >>> top = model.recommend(["u1", "u2"], k=3, rank_by={"click": 1.0, "like": 0.5})
+        >>> top.columns.tolist()
+        ['user_id', 'item_id', 'rank', 'score', 'click', 'like', 'rating']
+        """
+        catalog = self._check_catalog("recommend")
+        if not isinstance(k, Integral) or isinstance(k, bool) or k < 1:
+            raise ValueError(f"k must be a positive integer; got {k!r}.")
+        weights = self._ranking_weights(rank_by)
+        user_ids = np.asarray(users).reshape(-1)
+        if items is None:
+            item_ids = catalog.items_.index.to_numpy()
+        else:
+            item_ids = pd.unique(np.asarray(items).reshape(-1))
+            self._check_known_items(item_ids)
+        user_block, item_block = catalog.encode_users(user_ids), catalog.encode_items(item_ids)
+        n_items = len(item_ids)
+        top_k = min(int(k), n_items)
+        chunk = max(1, (1 << 18) // max(n_items, 1))
+        frames = []
+        for start in range(0, len(user_ids), chunk):
+            rows = np.arange(start, min(start + chunk, len(user_ids)))
+            user_index = np.repeat(rows, n_items)
+            item_index = np.tile(np.arange(n_items), len(rows))
+            values = self._pair_predictions(user_block, item_block, user_index, item_index)
+            score = sum(w * values[t] for t, w in weights.items()).view(len(rows), n_items)
+            if exclude_seen:
+                seen = catalog.is_interaction(
+                    user_block[2][user_index], item_block[2][item_index]
+                ).reshape(len(rows), n_items)
+                score = score.masked_fill(torch.from_numpy(seen), float("-inf"))
+            best, where = torch.topk(score, top_k, dim=1)
+            flat = (torch.arange(len(rows)).unsqueeze(1) * n_items + where).reshape(-1)
+            frame = pd.DataFrame(
+                {
+                    self.user_col: np.repeat(user_ids[rows], top_k),
+                    self.item_col: item_ids[where.reshape(-1).numpy()],
+                    "rank": np.tile(np.arange(1, top_k + 1), len(rows)),
+                    "score": best.reshape(-1).numpy(),
+                }
+            )
+            for name, value in values.items():
+                picked = value.reshape(-1)[flat].numpy()
+                task = self.tasks_[name]
+                frame[name] = task.classes_[picked] if task.task_type == "multiclass" else picked
+            frames.append(frame[np.isfinite(frame["score"].to_numpy())])
+        return pd.concat(frames, ignore_index=True)
+
     # -------------------------------------------------------------- experts
 
     def expert_usage(self, X: Any, level: int = -1) -> pd.DataFrame:
@@ -766,14 +1064,14 @@ class MultiTaskRecommender(BaseEstimator):
         if not -n_levels <= level < n_levels:
             raise ValueError(f"level must lie in [{-n_levels}, {n_levels}); got {level}.")
         X = self._check_x(X, reset=False)
-        dataset = TensorDictDataset(self.schema_.transform(X))
+        dataset = TensorDictDataset(self._features(X))
         module = self.net_.module_
         totals = None
         module.eval()
         with torch.no_grad():
             for features, _ in BatchSlicer(dataset, batch_size=max(self.batch_size, 4096)):
                 features = {k: v.to(self.net_.device) for k, v in features.items()}
-                gates = module.gate_weights(features["categorical"], features["numeric"], level)
+                gates = module.gate_weights(**features, level=level)
                 sums = torch.stack([g.sum(dim=0) for g in gates]).cpu()
                 totals = sums if totals is None else totals + sums
         return pd.DataFrame(

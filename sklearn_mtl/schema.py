@@ -26,6 +26,22 @@ def _is_categorical_dtype(column: pd.Series) -> bool:
     return pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column)
 
 
+def _finite_numbers(column: Hashable, values: pd.Series) -> np.ndarray:
+    """A numeric column as float64, refusing text and non-finite values by name."""
+    if _is_categorical_dtype(values):
+        raise TypeError(
+            f"Column {column!r} is not numeric (dtype {values.dtype}); list it "
+            "in categorical_features or convert it to numbers."
+        )
+    as_float = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not np.all(np.isfinite(as_float)):
+        raise ValueError(
+            f"Column {column!r} holds NaN or infinite values; numeric features "
+            "must be finite (impute them first, e.g. with SimpleImputer)."
+        )
+    return as_float
+
+
 class FeatureSchema:
     """Learns column roles and encodings from a training frame.
 
@@ -36,6 +52,8 @@ class FeatureSchema:
         categorical and every other column as numeric. A sequence names the
         categorical columns explicitly (for example integer id columns); every
         other column must then be numeric.
+    always_categorical : sequence of column labels, default=()
+        Columns that are categorical whatever their dtype (user and item ids).
 
     Attributes
     ----------
@@ -60,8 +78,13 @@ class FeatureSchema:
            [0]])
     """
 
-    def __init__(self, categorical_features: str | Sequence[Hashable] = "from_dtype") -> None:
+    def __init__(
+        self,
+        categorical_features: str | Sequence[Hashable] = "from_dtype",
+        always_categorical: Sequence[Hashable] = (),
+    ) -> None:
         self.categorical_features = categorical_features
+        self.always_categorical = always_categorical
 
     def fit(self, X: pd.DataFrame) -> FeatureSchema:
         if isinstance(self.categorical_features, str):
@@ -74,6 +97,8 @@ class FeatureSchema:
                     f"categorical_features names columns that are not in X: {unknown}."
                 )
             categorical = [c for c in X.columns if c in set(requested)]
+        forced = set(self.always_categorical)
+        categorical = [c for c in X.columns if c in set(categorical) or c in forced]
         self.categorical_columns_ = categorical
         self.numeric_columns_ = [c for c in X.columns if c not in set(categorical)]
 
@@ -97,25 +122,20 @@ class FeatureSchema:
     def _numeric_block(self, X: pd.DataFrame) -> np.ndarray:
         block = np.empty((len(X), len(self.numeric_columns_)), dtype=np.float64)
         for j, column in enumerate(self.numeric_columns_):
-            values = X[column]
-            if _is_categorical_dtype(values):
-                raise TypeError(
-                    f"Column {column!r} is not numeric (dtype {values.dtype}); list it "
-                    "in categorical_features or convert it to numbers."
-                )
-            as_float = values.to_numpy(dtype=np.float64, na_value=np.nan)
-            if not np.all(np.isfinite(as_float)):
-                raise ValueError(
-                    f"Column {column!r} holds NaN or infinite values; numeric features "
-                    "must be finite (impute them first, e.g. with SimpleImputer)."
-                )
-            block[:, j] = as_float
+            block[:, j] = _finite_numbers(column, X[column])
         return block
 
     def encode_categorical(self, column: Hashable, values: pd.Series) -> np.ndarray:
         """Codes of one categorical column; unseen and missing values get ``UNSEEN_CODE``."""
         index = self.vocabularies_[column].get_indexer(values.to_numpy(dtype=object))
         return (index + 1).astype(np.int64)
+
+    def standardize(self, column: Hashable, values: pd.Series) -> np.ndarray:
+        """Standardized float32 values of one numeric column (which must be finite)."""
+        j = self.numeric_columns_.index(column)
+        return ((_finite_numbers(column, values) - self.mean_[j]) / self.scale_[j]).astype(
+            np.float32
+        )
 
     def transform(self, X: pd.DataFrame) -> dict[str, np.ndarray]:
         """Encode ``X`` into the arrays the network reads.

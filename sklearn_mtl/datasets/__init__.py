@@ -1,6 +1,15 @@
-"""Datasets: synthetic generators that need no download."""
+"""Datasets: synthetic generators, MovieLens, and helpers for interaction logs."""
 
 from ._mmoe_synthetic import make_mmoe_synthetic
+from ._movielens import fetch_movielens, get_data_home
+from ._negatives import sample_negatives, split_entity_columns
 from ._synthetic import make_recommendation_tasks
 
-__all__ = ["make_mmoe_synthetic", "make_recommendation_tasks"]
+__all__ = [
+    "fetch_movielens",
+    "get_data_home",
+    "make_mmoe_synthetic",
+    "make_recommendation_tasks",
+    "sample_negatives",
+    "split_entity_columns",
+]

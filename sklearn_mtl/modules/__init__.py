@@ -3,6 +3,7 @@
 from .base import MultiTaskArchitecture
 from .embedding import FeatureEmbedding
 from .esmm import ESMM
+from .history import InteractionHistory
 from .mlp import MLP
 from .mmoe import MMoE
 from .network import MultiTaskNetwork, Tower
@@ -15,6 +16,7 @@ __all__ = [
     "MLP",
     "PLE",
     "FeatureEmbedding",
+    "InteractionHistory",
     "MMoE",
     "MultiTaskArchitecture",
     "MultiTaskNetwork",

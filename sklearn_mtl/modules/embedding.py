@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .history import InteractionHistory
+
 __all__ = ["FeatureEmbedding"]
 
 
@@ -23,6 +25,8 @@ class FeatureEmbedding(nn.Module):
         Width of each table.
     n_numeric : int
         Number of numeric columns, passed through unchanged.
+    history : InteractionHistory, default=None
+        Appends the pooled interaction histories of the user and the item.
 
     Attributes
     ----------
@@ -31,7 +35,11 @@ class FeatureEmbedding(nn.Module):
     """
 
     def __init__(
-        self, cardinalities: Sequence[int], embedding_dims: Sequence[int], n_numeric: int
+        self,
+        cardinalities: Sequence[int],
+        embedding_dims: Sequence[int],
+        n_numeric: int,
+        history: InteractionHistory | None = None,
     ) -> None:
         super().__init__()
         if len(cardinalities) != len(embedding_dims):
@@ -45,10 +53,22 @@ class FeatureEmbedding(nn.Module):
             # weights (as in most recommender libraries) train markedly faster.
             nn.init.normal_(table.weight, std=0.01)
         self.n_numeric = n_numeric
-        self.output_dim = sum(embedding_dims) + n_numeric
+        self.history = history
+        self.output_dim = (
+            sum(embedding_dims) + n_numeric + (history.output_dim if history is not None else 0)
+        )
 
-    def forward(self, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        categorical: torch.Tensor,
+        numeric: torch.Tensor,
+        in_history: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         parts = [table(categorical[:, j]) for j, table in enumerate(self.embeddings)]
         if self.n_numeric:
             parts.append(numeric)
+        if self.history is not None:
+            if in_history is None:
+                raise ValueError("in_history is required when the embedding has a history.")
+            parts.append(self.history(categorical, in_history))
         return torch.cat(parts, dim=1)

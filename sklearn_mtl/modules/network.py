@@ -83,12 +83,22 @@ class MultiTaskNetwork(nn.Module):
         self.architecture = architecture
         self.towers = nn.ModuleList(towers)
 
-    def embed(self, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
-        parts = [embedding(categorical, numeric) for embedding in self.embeddings]
+    def embed(
+        self,
+        categorical: torch.Tensor,
+        numeric: torch.Tensor,
+        in_history: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        parts = [embedding(categorical, numeric, in_history) for embedding in self.embeddings]
         return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
 
-    def forward(self, categorical: torch.Tensor, numeric: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        representations = self.architecture(self.embed(categorical, numeric))
+    def forward(
+        self,
+        categorical: torch.Tensor,
+        numeric: torch.Tensor,
+        in_history: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, ...]:
+        representations = self.architecture(self.embed(categorical, numeric, in_history))
         outputs = []
         for tower, representation in zip(self.towers, representations, strict=True):
             output = tower(representation)
@@ -111,7 +121,11 @@ class MultiTaskNetwork(nn.Module):
         return self.architecture.loss_view(outputs, targets)
 
     def gate_weights(
-        self, categorical: torch.Tensor, numeric: torch.Tensor, level: int = -1
+        self,
+        categorical: torch.Tensor,
+        numeric: torch.Tensor,
+        in_history: torch.Tensor | None = None,
+        level: int = -1,
     ) -> list[torch.Tensor]:
         """Each task's gate weights over the experts (mixture architectures)."""
-        return self.architecture.gate_weights(self.embed(categorical, numeric), level)
+        return self.architecture.gate_weights(self.embed(categorical, numeric, in_history), level)

@@ -1,0 +1,161 @@
+"""What a fitted model knows about its users and items.
+
+The catalog learns, from the training rows, which columns describe a user
+and which an item, the latest value of those columns for every id, and which
+(user, item) pairs are interactions. From that it builds the network inputs
+of any (user, item) pair given the ids alone, which is what ``recommend``
+needs, and it marks the pairs that are interactions (for the interaction
+history, and to leave seen items out of recommendations).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .datasets import split_entity_columns
+from .schema import FeatureSchema
+
+__all__ = ["Catalog"]
+
+
+class Catalog:
+    """Users, items and interactions learned from a training frame.
+
+    Parameters
+    ----------
+    user_col, item_col : str
+        The id columns.
+    user_features, item_features : list of str or None
+        The columns that describe users and items; ``None`` infers them as
+        the columns that never vary within one user or one item.
+
+    Attributes
+    ----------
+    user_features_, item_features_ : list of str
+    users_, items_ : DataFrame
+        Latest value of each user's (item's) columns, indexed by id.
+    interactions_ : ndarray of int64
+        Sorted keys ``user_code * n_item_codes + item_code`` of the interactions.
+    """
+
+    def __init__(
+        self,
+        user_col: Hashable,
+        item_col: Hashable,
+        user_features: Sequence[Hashable] | None = None,
+        item_features: Sequence[Hashable] | None = None,
+    ) -> None:
+        self.user_col = user_col
+        self.item_col = item_col
+        self.user_features = user_features
+        self.item_features = item_features
+
+    def fit(self, X: pd.DataFrame, schema: FeatureSchema, interactions: np.ndarray) -> Catalog:
+        """Learn from ``X`` (already checked by ``schema``); ``interactions`` masks its rows."""
+        for name, column in (("user_col", self.user_col), ("item_col", self.item_col)):
+            if column not in X.columns:
+                raise ValueError(f"{name}={column!r} is not a column of X.")
+        if self.user_col == self.item_col:
+            raise ValueError("user_col and item_col must be different columns.")
+        inferred_users, inferred_items, _ = split_entity_columns(X, self.user_col, self.item_col)
+        self.user_features_ = self._columns(X, "user_features", self.user_features, inferred_users)
+        self.item_features_ = self._columns(X, "item_features", self.item_features, inferred_items)
+        overlap = set(self.user_features_) & set(self.item_features_)
+        if overlap:
+            raise ValueError(f"Columns {sorted(overlap)} are both user and item features.")
+        described = {self.user_col, self.item_col, *self.user_features_, *self.item_features_}
+        self.context_features_ = [c for c in X.columns if c not in described]
+
+        # The latest row of each id holds its current description.
+        self.users_ = X.groupby(self.user_col, sort=False)[self.user_features_].last()
+        self.items_ = X.groupby(self.item_col, sort=False)[self.item_features_].last()
+
+        self.n_item_codes_ = len(schema.vocabularies_[self.item_col]) + 1
+        user_codes = schema.encode_categorical(self.user_col, X[self.user_col])
+        item_codes = schema.encode_categorical(self.item_col, X[self.item_col])
+        keys = user_codes[interactions] * self.n_item_codes_ + item_codes[interactions]
+        self.interactions_ = np.unique(keys)
+        self._schema = schema
+        return self
+
+    @staticmethod
+    def _columns(X, name, given, inferred) -> list:
+        if given is None:
+            return list(inferred)
+        unknown = [c for c in given if c not in X.columns]
+        if unknown:
+            raise ValueError(f"{name} names columns that are not in X: {unknown}.")
+        return list(given)
+
+    # ----------------------------------------------------------- interactions
+
+    def interaction_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """(user codes, item codes) of the distinct interactions."""
+        return self.interactions_ // self.n_item_codes_, self.interactions_ % self.n_item_codes_
+
+    def is_interaction(self, user_codes: np.ndarray, item_codes: np.ndarray) -> np.ndarray:
+        """Whether each (user code, item code) pair is a training interaction."""
+        keys = np.asarray(user_codes, np.int64) * self.n_item_codes_ + np.asarray(item_codes)
+        position = np.searchsorted(self.interactions_, keys)
+        position = np.minimum(position, len(self.interactions_) - 1)
+        return self.interactions_[position] == keys
+
+    # ------------------------------------------------------- pair encoding
+
+    def _encode_side(
+        self, ids: np.ndarray, id_col: Hashable, features: list, table: pd.DataFrame
+    ) -> tuple[dict, dict, np.ndarray]:
+        """Codes of the categorical and values of the numeric columns of one side.
+
+        Unknown ids get the unseen code and the training mean (0 once
+        standardized): the cold-start fallback.
+        """
+        schema = self._schema
+        known = pd.Index(table.index).get_indexer(ids) >= 0
+        rows = table.reindex(ids)
+        categorical, numeric = {}, {}
+        codes = schema.encode_categorical(id_col, pd.Series(ids))
+        categorical[id_col] = codes
+        for column in features:
+            values = rows[column]
+            if column in schema.vocabularies_:
+                categorical[column] = schema.encode_categorical(column, values)
+            else:
+                filled = values.where(known, schema.mean_[schema.numeric_columns_.index(column)])
+                numeric[column] = schema.standardize(column, filled.astype(np.float64))
+        return categorical, numeric, codes
+
+    def encode_users(self, ids: np.ndarray) -> tuple[dict, dict, np.ndarray]:
+        return self._encode_side(ids, self.user_col, self.user_features_, self.users_)
+
+    def encode_items(self, ids: np.ndarray) -> tuple[dict, dict, np.ndarray]:
+        return self._encode_side(ids, self.item_col, self.item_features_, self.items_)
+
+    def assemble(
+        self,
+        users: tuple[dict, dict, np.ndarray],
+        items: tuple[dict, dict, np.ndarray],
+        user_index: np.ndarray,
+        item_index: np.ndarray,
+    ) -> dict[str, np.ndarray]:
+        """Network inputs of the pairs (users[user_index[k]], items[item_index[k]])."""
+        if self.context_features_:
+            raise ValueError(
+                f"Columns {self.context_features_} describe neither the user nor the item "
+                "(they vary within users and within items), so they cannot be filled in "
+                "for recommendations; drop them from X or name user_features/item_features."
+            )
+        schema = self._schema
+        n = len(user_index)
+        categorical = np.empty((n, len(schema.categorical_columns_)), dtype=np.int64)
+        numeric = np.empty((n, len(schema.numeric_columns_)), dtype=np.float32)
+        for side, index in ((users, user_index), (items, item_index)):
+            side_categorical, side_numeric, _ = side
+            for column, codes in side_categorical.items():
+                categorical[:, schema.categorical_columns_.index(column)] = codes[index]
+            for column, values in side_numeric.items():
+                numeric[:, schema.numeric_columns_.index(column)] = values[index]
+        return {"categorical": categorical, "numeric": numeric}

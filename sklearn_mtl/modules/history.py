@@ -1,0 +1,107 @@
+"""Users described by the items they interacted with, and items by their users (SVD++)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["InteractionHistory"]
+
+
+def _csr(rows: np.ndarray, cols: np.ndarray, n_rows: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Compressed rows: ``cols[indptr[r]:indptr[r + 1]]`` are the entries of row ``r``."""
+    order = np.argsort(rows, kind="stable")
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
+    return torch.as_tensor(indptr), torch.as_tensor(cols[order], dtype=torch.long)
+
+
+def _pooled_sums(
+    indptr: torch.Tensor, indices: torch.Tensor, table: torch.Tensor, rows: torch.Tensor
+) -> torch.Tensor:
+    """Sum of ``table`` rows over the entries of each of ``rows`` (an embedding bag)."""
+    if len(rows) >= len(indptr) - 1:
+        # As many rows as the whole vocabulary: pool every row once, then index.
+        every = F.embedding_bag(indices, table, indptr[:-1], mode="sum")
+        return every[rows]
+    starts = indptr[rows]
+    lengths = indptr[rows + 1] - starts
+    offsets = torch.cumsum(lengths, 0) - lengths
+    total = int(lengths.sum())
+    positions = (
+        torch.arange(total, device=rows.device)
+        - torch.repeat_interleave(offsets, lengths, output_size=total)
+        + torch.repeat_interleave(starts, lengths, output_size=total)
+    )
+    return F.embedding_bag(indices[positions], table, offsets, mode="sum")
+
+
+class InteractionHistory(nn.Module):
+    """Pooled embeddings of each user's items and each item's users.
+
+    A user is represented by the mean of learned vectors of the items they
+    interacted with, an item by the mean of learned vectors of its users (the
+    implicit feedback of SVD++, applied on both sides). Only interactions
+    given at construction (the training rows) count. When the pair being
+    scored is itself one of those interactions, it is left out of both means,
+    so the model never reads its own label.
+
+    Parameters
+    ----------
+    user_codes, item_codes : ndarray of int
+        One entry per distinct interaction (user code, item code).
+    n_user_codes, n_item_codes : int
+        Sizes of the user and item vocabularies (code 0 = unseen).
+    dim : int
+        Width of each pooled vector.
+    user_position, item_position : int
+        Columns of the user and item ids in the categorical codes.
+
+    Attributes
+    ----------
+    output_dim : int
+        ``2 * dim``: the user-side then the item-side vector.
+    """
+
+    def __init__(
+        self,
+        user_codes: np.ndarray,
+        item_codes: np.ndarray,
+        n_user_codes: int,
+        n_item_codes: int,
+        dim: int,
+        user_position: int,
+        item_position: int,
+    ) -> None:
+        super().__init__()
+        self.user_position = user_position
+        self.item_position = item_position
+        user_indptr, user_items = _csr(user_codes, item_codes, n_user_codes)
+        item_indptr, item_users = _csr(item_codes, user_codes, n_item_codes)
+        self.register_buffer("user_indptr", user_indptr)
+        self.register_buffer("user_items", user_items)
+        self.register_buffer("item_indptr", item_indptr)
+        self.register_buffer("item_users", item_users)
+        self.register_buffer("user_counts", (user_indptr[1:] - user_indptr[:-1]).float())
+        self.register_buffer("item_counts", (item_indptr[1:] - item_indptr[:-1]).float())
+        self.item_vectors = nn.Embedding(n_item_codes, dim)
+        self.user_vectors = nn.Embedding(n_user_codes, dim)
+        nn.init.normal_(self.item_vectors.weight, std=0.01)
+        nn.init.normal_(self.user_vectors.weight, std=0.01)
+        self.output_dim = 2 * dim
+
+    def forward(self, categorical: torch.Tensor, in_history: torch.Tensor) -> torch.Tensor:
+        users = categorical[:, self.user_position]
+        items = categorical[:, self.item_position]
+        user_sums = _pooled_sums(self.user_indptr, self.user_items, self.item_vectors.weight, users)
+        item_sums = _pooled_sums(self.item_indptr, self.item_users, self.user_vectors.weight, items)
+        own = in_history.to(user_sums.dtype).unsqueeze(1)  # 1 where (user, item) is a training pair
+        user_side = (user_sums - own * self.item_vectors(items)) / (
+            self.user_counts[users].unsqueeze(1) - own
+        ).clamp(min=1.0)
+        item_side = (item_sums - own * self.user_vectors(users)) / (
+            self.item_counts[items].unsqueeze(1) - own
+        ).clamp(min=1.0)
+        return torch.cat([user_side, item_side], dim=1)
