@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
-from .tasks import Task
+from ..tasks import Task
 
 __all__ = ["TASK_METRICS", "task_metric", "task_scorer"]
 
