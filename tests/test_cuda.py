@@ -14,8 +14,13 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA G
 def test_fit_and_predict_on_cuda_match_cpu(data, architecture, weighting):
     X, y = data
     params = dict(
-        architecture=architecture, loss_weighting=weighting, esmm_chain=["click", "like"],
-        max_epochs=2, lr=1e-2, batch_norm=True, random_state=0,
+        architecture=architecture,
+        loss_weighting=weighting,
+        esmm_chain=["click", "like"],
+        max_epochs=2,
+        lr=1e-2,
+        batch_norm=True,
+        random_state=0,
     )
     cuda = MultiTaskRecommender(device="cuda", **params).fit(X, y)
     assert all(p.is_cuda for p in cuda.net_.module_.parameters())
@@ -32,8 +37,13 @@ def test_fit_and_predict_on_cuda_match_cpu(data, architecture, weighting):
 def test_expert_usage_and_early_stopping_on_cuda(data):
     X, y = data
     model = MultiTaskRecommender(
-        architecture="mmoe", device="cuda", early_stopping=True, max_epochs=30,
-        n_iter_no_change=2, lr=3e-2, random_state=0,
+        architecture="mmoe",
+        device="cuda",
+        early_stopping=True,
+        max_epochs=30,
+        n_iter_no_change=2,
+        lr=3e-2,
+        random_state=0,
     ).fit(X, y)
     assert model.n_iter_ < 30
     np.testing.assert_allclose(model.expert_usage(X).sum(axis=1), 1.0, rtol=1e-5)

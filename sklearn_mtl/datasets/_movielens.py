@@ -199,7 +199,9 @@ def fetch_movielens(
             (``"Action|Comedy"``).
         users : DataFrame indexed by ``user_id``.
         items : DataFrame indexed by ``item_id``, with one ``genre_<name>``
-            0/1 column per genre.
+            0/1 column per genre. A Bunch is a dict, so ``ml.items`` is the
+            dict method: read it as ``ml["items"]`` or ``ml.movies``.
+        movies : the same DataFrame as ``items``.
         folds : list of (train, test) arrays of row positions in ``frame``
             (only with ``folds=True``), usable as ``cv=`` in scikit-learn.
         DESCR : str, the README GroupLens ships.
@@ -240,6 +242,7 @@ def fetch_movielens(
         frame=frame,
         users=users,
         items=items,
+        movies=items,
         DESCR=(folder / "README").read_text(encoding="latin-1"),
     )
     if folds:
