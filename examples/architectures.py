@@ -28,8 +28,9 @@ common = dict(max_epochs=8, lr=3e-3, batch_size=512, batch_norm=True, random_sta
 configurations = {
     "shared_bottom": dict(architecture="shared_bottom"),
     "mmoe": dict(architecture="mmoe", n_experts=4, shared_units=(32,)),
-    "ple": dict(architecture="ple", n_levels=2, n_task_experts=1, n_shared_experts=2,
-                shared_units=(32,)),
+    "ple": dict(
+        architecture="ple", n_levels=2, n_task_experts=1, n_shared_experts=2, shared_units=(32,)
+    ),
     "esmm": dict(architecture="esmm", esmm_chain=["click", "like"]),
     "single": dict(architecture="single"),
 }

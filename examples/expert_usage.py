@@ -16,8 +16,13 @@ usages = {}
 for correlation in (0.0, 1.0):
     X, y = make_mmoe_synthetic(10_000, correlation=correlation, random_state=0)
     model = MultiTaskRecommender(
-        architecture="mmoe", n_experts=8, shared_units=(16,), tower_units=(8,),
-        max_epochs=20, batch_size=128, random_state=0,
+        architecture="mmoe",
+        n_experts=8,
+        shared_units=(16,),
+        tower_units=(8,),
+        max_epochs=20,
+        batch_size=128,
+        random_state=0,
     ).fit(X, y)
     usages[correlation] = model.expert_usage(X)
     print(f"correlation {correlation}: mean gate weight per expert")

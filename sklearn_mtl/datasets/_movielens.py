@@ -191,20 +191,27 @@ def fetch_movielens(
 
     Returns
     -------
-    Bunch
-        frame : DataFrame, one row per rating: ``user_id``, ``item_id``,
-            ``rating``, ``timestamp``, the user's ``age``, ``gender``,
-            ``occupation``, ``zip_prefix`` (first digit of the zip code, or
-            ``"other"``), and the item's ``title``, ``year`` and ``genres``
-            (``"Action|Comedy"``).
-        users : DataFrame indexed by ``user_id``.
-        items : DataFrame indexed by ``item_id``, with one ``genre_<name>``
-            0/1 column per genre. A Bunch is a dict, so ``ml.items`` is the
-            dict method: read it as ``ml["items"]`` or ``ml.movies``.
-        movies : the same DataFrame as ``items``.
-        folds : list of (train, test) arrays of row positions in ``frame``
-            (only with ``folds=True``), usable as ``cv=`` in scikit-learn.
-        DESCR : str, the README GroupLens ships.
+    data : Bunch
+        Dictionary-like object with the following attributes.
+
+        frame : DataFrame
+            One row per rating: ``user_id``, ``item_id``, ``rating``,
+            ``timestamp``, the user's ``age``, ``gender``, ``occupation``,
+            ``zip_prefix`` (first digit of the zip code, or ``"other"``), and
+            the item's ``title``, ``year`` and ``genres`` (``"Action|Comedy"``).
+        users : DataFrame
+            Indexed by ``user_id``.
+        items : DataFrame
+            Indexed by ``item_id``, with one ``genre_<name>`` 0/1 column per
+            genre. A Bunch is a dict, so ``ml.items`` is the dict method: read
+            it as ``ml["items"]`` or ``ml.movies``.
+        movies : DataFrame
+            The same DataFrame as ``items``.
+        folds : list of (ndarray, ndarray)
+            With ``folds=True``: the official (train, test) row positions of
+            u1..u5 in ``frame``, usable as ``cv=`` in scikit-learn.
+        DESCR : str
+            The README GroupLens ships.
 
     Examples
     --------
