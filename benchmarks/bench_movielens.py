@@ -86,7 +86,9 @@ def rmse_surprise(train, test, algorithm):
     trainset = Dataset.load_from_df(train[["user_id", "item_id", "rating"]], reader)
     algo = algorithm(random_state=0)
     _, seconds = timed(lambda: algo.fit(trainset.build_full_trainset()))
-    pred = np.array([algo.predict(u, i).est for u, i in zip(test.user_id, test.item_id)])
+    pred = np.array(
+        [algo.predict(u, i).est for u, i in zip(test.user_id, test.item_id, strict=True)]
+    )
     return float(np.sqrt(np.mean((pred - test["rating"].to_numpy()) ** 2))), seconds
 
 
