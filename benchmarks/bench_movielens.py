@@ -14,7 +14,7 @@ Needs MovieLens 100K in the data home (``$SKLEARN_MTL_DATA`` or
 ``fetch_movielens``' download). Peers: ``pip install scikit-surprise implicit``
 and ``pip install setuptools wheel && pip install --no-build-isolation lightfm``.
 
-    python benchmarks/bench_movielens.py [--folds 5] [--epochs 12] [--skip-rmse] [--skip-loo]
+    python benchmarks/bench_movielens.py [--folds 5] [--epochs 8] [--skip-rmse] [--skip-loo]
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def load() -> tuple[pd.DataFrame, list]:
 def model(tasks: dict, history: bool, epochs: int, seed: int, **params) -> MultiTaskRecommender:
     base = dict(
         user_col="user_id", item_col="item_id", interaction_history=history,
-        embedding_dim=32, shared_units=(64, 32), tower_units=(16,),
+        embedding_dim=16, shared_units=(64, 32), tower_units=(16,),
         lr=1e-3, batch_size=512, max_epochs=epochs, random_state=seed,
     )  # fmt: skip
     if "watched" in tasks:
@@ -225,7 +225,7 @@ def loo_table(frame, epochs):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5, help="how many of u1..u5")
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--skip-rmse", action="store_true")
     parser.add_argument("--skip-loo", action="store_true")
     args = parser.parse_args()
