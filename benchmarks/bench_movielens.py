@@ -11,8 +11,9 @@
 3. Training time of each.
 
 Needs MovieLens 100K in the data home (``$SKLEARN_MTL_DATA`` or
-``fetch_movielens``' download). Peers: ``pip install scikit-surprise implicit``
-and ``pip install setuptools wheel && pip install --no-build-isolation lightfm``.
+``fetch_movielens``' download). Peers: ``pip install implicit``, then
+``pip install setuptools wheel cython && pip install --no-build-isolation
+scikit-surprise lightfm`` (both build from source).
 
     python benchmarks/bench_movielens.py [--folds 5] [--epochs 8] [--skip-rmse] [--skip-loo]
 """
