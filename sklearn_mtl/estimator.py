@@ -859,24 +859,36 @@ class MultiTaskRecommender(BaseEstimator):
             raise ValueError(f"rank_by cannot rank by multiclass tasks {multiclass}.")
         return weights
 
+    def _device_batches(self, features: dict[str, np.ndarray], batch_size: int):
+        """Batches of ``features`` on the net's device, with the module in eval mode.
+
+        Callers wrap the loop in ``torch.inference_mode()``.
+        """
+        self.net_.module_.eval()
+        for batch, _ in BatchSlicer(TensorDictDataset(features), batch_size=batch_size):
+            yield {k: v.to(self.net_.device) for k, v in batch.items()}
+
     def _pair_predictions(
-        self, users: tuple, items: tuple, user_index: np.ndarray, item_index: np.ndarray
+        self,
+        users: tuple,
+        items: tuple,
+        user_index: np.ndarray,
+        item_index: np.ndarray,
+        seen: np.ndarray,
     ) -> dict[str, torch.Tensor]:
-        """Each task's ranking value (probability of the positive class, or value) per pair."""
+        """Each task's ranking value (probability of the positive class, or value) per pair.
+
+        ``seen`` marks the pairs that are training interactions (computed once
+        by the caller, which also needs it to exclude seen items).
+        """
         features = self.catalog_.assemble(users, items, user_index, item_index)
         if self.interaction_history:
-            features["in_history"] = self.catalog_.is_interaction(
-                users[2][user_index], items[2][item_index]
-            ).astype(np.float32)
-        dataset = TensorDictDataset(features)
-        module = self.net_.module_
-        module.eval()
+            features["in_history"] = seen.astype(np.float32)
         parts: list[tuple[torch.Tensor, ...]] = []
         with torch.inference_mode():
             # Large batches: scoring has no gradient to keep, only throughput.
-            for batch, _ in BatchSlicer(dataset, batch_size=1 << 16):
-                batch = {k: v.to(self.net_.device) for k, v in batch.items()}
-                parts.append(tuple(out.float().cpu() for out in module(**batch)))
+            for batch in self._device_batches(features, batch_size=1 << 16):
+                parts.append(tuple(out.float().cpu() for out in self.net_.module_(**batch)))
         outputs = [torch.cat(chunk) for chunk in zip(*parts, strict=True)]
         values = {}
         for (name, task), output in zip(self.tasks_.items(), outputs, strict=True):
@@ -887,6 +899,11 @@ class MultiTaskRecommender(BaseEstimator):
             else:
                 values[name] = output.argmax(dim=1)
         return values
+
+    def _task_column(self, name: str, values: np.ndarray) -> np.ndarray:
+        """A task's ranking values as output: class labels for multiclass tasks."""
+        task = self.tasks_[name]
+        return task.classes_[values] if task.task_type == "multiclass" else values
 
     def score_pairs(
         self, users: Any, items: Any, rank_by: str | Mapping[str, float] | None = None
@@ -919,15 +936,13 @@ class MultiTaskRecommender(BaseEstimator):
         self._check_known_items(items)
         user_ids, user_index = np.unique(users, return_inverse=True)
         item_ids, item_index = np.unique(items, return_inverse=True)
-        values = self._pair_predictions(
-            catalog.encode_users(user_ids), catalog.encode_items(item_ids), user_index, item_index
-        )
+        users_block, items_block = catalog.encode_users(user_ids), catalog.encode_items(item_ids)
+        seen = catalog.is_interaction(users_block[2][user_index], items_block[2][item_index])
+        values = self._pair_predictions(users_block, items_block, user_index, item_index, seen)
         frame = pd.DataFrame({self.user_col: users, self.item_col: items})
         frame["score"] = sum(w * values[t] for t, w in weights.items()).numpy()
         for name, value in values.items():
-            task = self.tasks_[name]
-            value = value.numpy()
-            frame[name] = task.classes_[value] if task.task_type == "multiclass" else value
+            frame[name] = self._task_column(name, value.numpy())
         return frame
 
     def _check_known_items(self, items: np.ndarray) -> None:
@@ -1008,13 +1023,12 @@ class MultiTaskRecommender(BaseEstimator):
             rows = np.arange(start, min(start + chunk, len(user_ids)))
             user_index = np.repeat(rows, n_items)
             item_index = np.tile(np.arange(n_items), len(rows))
-            values = self._pair_predictions(user_block, item_block, user_index, item_index)
+            seen = catalog.is_interaction(user_block[2][user_index], item_block[2][item_index])
+            values = self._pair_predictions(user_block, item_block, user_index, item_index, seen)
             score = sum(w * values[t] for t, w in weights.items()).view(len(rows), n_items)
             if exclude_seen:
-                seen = catalog.is_interaction(
-                    user_block[2][user_index], item_block[2][item_index]
-                ).reshape(len(rows), n_items)
-                score = score.masked_fill(torch.from_numpy(seen), float("-inf"))
+                mask = torch.from_numpy(seen.reshape(len(rows), n_items))
+                score = score.masked_fill(mask, float("-inf"))
             best, where = torch.topk(score, top_k, dim=1)
             flat = (torch.arange(len(rows)).unsqueeze(1) * n_items + where).reshape(-1)
             frame = pd.DataFrame(
@@ -1026,9 +1040,7 @@ class MultiTaskRecommender(BaseEstimator):
                 }
             )
             for name, value in values.items():
-                picked = value.reshape(-1)[flat].numpy()
-                task = self.tasks_[name]
-                frame[name] = task.classes_[picked] if task.task_type == "multiclass" else picked
+                frame[name] = self._task_column(name, value.reshape(-1)[flat].numpy())
             frames.append(frame[np.isfinite(frame["score"].to_numpy())])
         return pd.concat(frames, ignore_index=True)
 
@@ -1064,18 +1076,14 @@ class MultiTaskRecommender(BaseEstimator):
         if not -n_levels <= level < n_levels:
             raise ValueError(f"level must lie in [{-n_levels}, {n_levels}); got {level}.")
         X = self._check_x(X, reset=False)
-        dataset = TensorDictDataset(self._features(X))
-        module = self.net_.module_
         totals = None
-        module.eval()
-        with torch.no_grad():
-            for features, _ in BatchSlicer(dataset, batch_size=max(self.batch_size, 4096)):
-                features = {k: v.to(self.net_.device) for k, v in features.items()}
-                gates = module.gate_weights(**features, level=level)
+        with torch.inference_mode():
+            for batch in self._device_batches(self._features(X), max(self.batch_size, 4096)):
+                gates = self.net_.module_.gate_weights(**batch, level=level)
                 sums = torch.stack([g.sum(dim=0) for g in gates]).cpu()
                 totals = sums if totals is None else totals + sums
         return pd.DataFrame(
-            (totals / len(dataset)).numpy().astype(np.float64),
+            (totals / len(X)).numpy().astype(np.float64),
             index=pd.Index(list(self.tasks_), name="task"),
             columns=pd.Index(architecture.expert_names(level), name="expert"),
         )
