@@ -13,9 +13,42 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-__all__ = ["BatchSlicer", "TensorDictDataset", "HoldoutSplit"]
+__all__ = ["BatchSlicer", "TensorDictDataset", "HoldoutSplit", "TableLookup"]
 
 Batch = tuple[dict[str, torch.Tensor], torch.Tensor | None]
+
+
+class TableLookup:
+    """Rows of small tables gathered per batch: a feature stored as codes.
+
+    A text column of an interaction log repeats a few thousand distinct
+    titles over hundreds of thousands of rows. Storing one code per row and
+    one vector per distinct text, and gathering the vectors of each batch
+    only when it is cut, keeps memory and encoding time independent of how
+    often a text repeats.
+
+    Parameters
+    ----------
+    tables : sequence of array-like of shape (n_distinct_j, width_j)
+        One table per column.
+    codes : array-like of int of shape (n_samples, n_columns)
+        Row of each sample in each table.
+    """
+
+    def __init__(self, tables, codes) -> None:
+        self.tables = [torch.as_tensor(table, dtype=torch.float32) for table in tables]
+        self.codes = torch.as_tensor(codes, dtype=torch.long)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, index) -> torch.Tensor:
+        codes = self.codes[index]
+        return torch.cat([table[codes[:, j]] for j, table in enumerate(self.tables)], dim=1)
+
+    def subset(self, index) -> TableLookup:
+        """The same tables for the samples ``index``."""
+        return TableLookup(self.tables, self.codes[index])
 
 
 class TensorDictDataset(Dataset):
@@ -29,8 +62,13 @@ class TensorDictDataset(Dataset):
         Encoded targets (NaN = no label).
     """
 
-    def __init__(self, features: Mapping[str, np.ndarray | torch.Tensor], targets=None) -> None:
-        self.features = {name: torch.as_tensor(value) for name, value in features.items()}
+    def __init__(
+        self, features: Mapping[str, np.ndarray | torch.Tensor | TableLookup], targets=None
+    ) -> None:
+        self.features = {
+            name: value if isinstance(value, TableLookup) else torch.as_tensor(value)
+            for name, value in features.items()
+        }
         self.targets = None if targets is None else torch.as_tensor(targets)
 
     def __len__(self) -> int:
@@ -44,7 +82,11 @@ class TensorDictDataset(Dataset):
     def subset(self, index: np.ndarray) -> TensorDictDataset:
         """A new dataset holding the rows ``index``."""
         index = torch.as_tensor(index, dtype=torch.long)
-        features, targets = self[index]
+        features = {
+            name: value.subset(index) if isinstance(value, TableLookup) else value[index]
+            for name, value in self.features.items()
+        }
+        targets = None if self.targets is None else self.targets[index]
         return TensorDictDataset(features, targets)
 
 

@@ -10,15 +10,27 @@ history, and to leave seen items out of recommendations).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from .batching import TableLookup
 from .datasets import split_entity_columns
 from .schema import FeatureSchema
+from .text import text_values
 
-__all__ = ["Catalog"]
+__all__ = ["Catalog", "SideBlock"]
+
+
+class SideBlock(NamedTuple):
+    """The encoded columns of distinct users (or items), one row per id."""
+
+    categorical: dict
+    numeric: dict
+    text: dict
+    codes: np.ndarray
 
 
 class Catalog:
@@ -107,41 +119,64 @@ class Catalog:
 
     def _encode_side(
         self, ids: np.ndarray, id_col: Hashable, features: list, table: pd.DataFrame
-    ) -> tuple[dict, dict, np.ndarray]:
-        """Codes of the categorical and values of the numeric columns of one side.
+    ) -> SideBlock:
+        """The encoded columns of one side, looked up by id in ``table``.
 
-        Unknown ids get the unseen code and the training mean (0 once
-        standardized): the cold-start fallback.
+        Ids without a row get the unseen code, the training mean (0 once
+        standardized) and empty text: the cold-start fallback.
         """
         schema = self._schema
-        known = pd.Index(table.index).get_indexer(ids) >= 0
+        known = table.index.get_indexer(ids) >= 0
         rows = table.reindex(ids)
-        categorical, numeric = {}, {}
+        categorical, numeric, text = {}, {}, {}
         codes = schema.encode_categorical(id_col, pd.Series(ids))
         categorical[id_col] = codes
         for column in features:
             values = rows[column]
             if column in schema.vocabularies_:
                 categorical[column] = schema.encode_categorical(column, values)
+            elif column in schema.text_columns_:
+                text[column] = text_values(column, values)
             else:
-                filled = values.where(known, schema.mean_[schema.numeric_columns_.index(column)])
-                numeric[column] = schema.standardize(column, filled.astype(np.float64))
-        return categorical, numeric, codes
+                mean = schema.mean_[schema.numeric_columns_.index(column)]
+                filled = values.astype(np.float64).where(known, mean)
+                numeric[column] = schema.standardize(column, filled)
+        return SideBlock(categorical, numeric, text, codes)
 
-    def encode_users(self, ids: np.ndarray) -> tuple[dict, dict, np.ndarray]:
+    def encode_users(self, ids: np.ndarray) -> SideBlock:
         return self._encode_side(ids, self.user_col, self.user_features_, self.users_)
 
-    def encode_items(self, ids: np.ndarray) -> tuple[dict, dict, np.ndarray]:
-        return self._encode_side(ids, self.item_col, self.item_features_, self.items_)
+    def encode_items(self, ids: np.ndarray, described: pd.DataFrame | None = None) -> SideBlock:
+        """Encode items by id; ``described`` (indexed by id) replaces what was learned."""
+        table = self.items_ if described is None else described
+        return self._encode_side(ids, self.item_col, self.item_features_, table)
+
+    def check_described_items(self, items: pd.DataFrame) -> pd.DataFrame:
+        """Candidate items given as rows (id and item features), indexed by id."""
+        needed = [self.item_col, *self.item_features_]
+        missing = [c for c in needed if c not in items.columns]
+        if missing:
+            raise ValueError(
+                f"items is a DataFrame without the columns {missing}; a described item "
+                f"needs {needed}."
+            )
+        if items[self.item_col].duplicated().any():
+            raise ValueError(f"items has duplicate ids in column {self.item_col!r}.")
+        return items.set_index(self.item_col)[self.item_features_]
 
     def assemble(
         self,
-        users: tuple[dict, dict, np.ndarray],
-        items: tuple[dict, dict, np.ndarray],
+        users: SideBlock,
+        items: SideBlock,
         user_index: np.ndarray,
         item_index: np.ndarray,
-    ) -> dict[str, np.ndarray]:
-        """Network inputs of the pairs (users[user_index[k]], items[item_index[k]])."""
+        embed_text: Callable[[Hashable, np.ndarray], np.ndarray] | None = None,
+    ) -> dict[str, np.ndarray | TableLookup]:
+        """Network inputs of the pairs (users[user_index[k]], items[item_index[k]]).
+
+        ``embed_text(column, texts)`` turns one side's texts into a table of
+        vectors; each pair then reads its row of that table.
+        """
         if self.context_features_:
             raise ValueError(
                 f"Columns {self.context_features_} describe neither the user nor the item "
@@ -152,10 +187,18 @@ class Catalog:
         n = len(user_index)
         categorical = np.empty((n, len(schema.categorical_columns_)), dtype=np.int64)
         numeric = np.empty((n, len(schema.numeric_columns_)), dtype=np.float32)
+        tables, codes = {}, {}
         for side, index in ((users, user_index), (items, item_index)):
-            side_categorical, side_numeric, _ = side
-            for column, codes in side_categorical.items():
-                categorical[:, schema.categorical_columns_.index(column)] = codes[index]
-            for column, values in side_numeric.items():
+            for column, values in side.categorical.items():
+                categorical[:, schema.categorical_columns_.index(column)] = values[index]
+            for column, values in side.numeric.items():
                 numeric[:, schema.numeric_columns_.index(column)] = values[index]
-        return {"categorical": categorical, "numeric": numeric}
+            for column, values in side.text.items():
+                tables[column], codes[column] = embed_text(column, values), index
+        features: dict = {"categorical": categorical, "numeric": numeric}
+        if schema.text_columns_:
+            columns = schema.text_columns_
+            features["text"] = TableLookup(
+                [tables[c] for c in columns], np.column_stack([codes[c] for c in columns])
+            )
+        return features

@@ -10,14 +10,14 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping, PassthroughScoring, ProgressBar
 
-from .batching import BatchSlicer, HoldoutSplit, TensorDictDataset
+from .batching import BatchSlicer, HoldoutSplit, TableLookup, TensorDictDataset
 from .callbacks import LossWeightingHooks, TaskValidationMetrics
 from .catalog import Catalog
 from .metrics import task_metric
@@ -36,6 +36,7 @@ from .modules import (
 from .net import MultiTaskLoss, MultiTaskNet
 from .schema import FeatureSchema
 from .tasks import Task, infer_task_type, make_task
+from .text import SentenceEmbedder, text_values
 from .weighting import LOSS_WEIGHTINGS, LossWeighting
 
 __all__ = ["MultiTaskRecommender"]
@@ -133,6 +134,15 @@ class MultiTaskRecommender(BaseEstimator):
         the users who interacted with it (SVD++ on both sides), from the
         training rows only. A pair that is itself a training interaction is
         left out of both means, so the model never reads its own label.
+    text_features : list of str, default=None
+        Free-text columns (titles, descriptions). Each distinct text is
+        embedded once per ``fit``/``predict`` by ``text_encoder`` and enters
+        the network through a learned projection, so that items never seen
+        in ``fit`` are scored from their text. NaN is empty text.
+    text_encoder : transformer, default=None
+        Turns a one-column DataFrame of strings into a 2-D float array; one
+        clone is fitted per text column on its distinct texts. ``None`` uses
+        :class:`~sklearn_mtl.text.SentenceEmbedder` (all-MiniLM-L6-v2).
     interaction_task : str, default=None
         A binary task whose positive rows are the interactions (e.g. a
         ``watched`` label with sampled negatives). ``None``: every training
@@ -181,6 +191,8 @@ class MultiTaskRecommender(BaseEstimator):
         Classification task → its class labels.
     schema_ : FeatureSchema
         Column roles and encodings learned from ``X``.
+    text_encoders_ : dict
+        Text column → its fitted ``text_encoder`` (only with ``text_features``).
     net_ : skorch.NeuralNet
         The trained network; ``net_.history`` holds the per-epoch log.
     n_iter_ : int
@@ -228,6 +240,8 @@ class MultiTaskRecommender(BaseEstimator):
         "item_features": [list, tuple, None],
         "interaction_history": ["boolean"],
         "interaction_task": [str, None],
+        "text_features": [list, tuple, None],
+        "text_encoder": [HasMethods(["fit", "transform"]), None],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_norm": ["boolean"],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -264,6 +278,8 @@ class MultiTaskRecommender(BaseEstimator):
         item_features: list[str] | None = None,
         interaction_history: bool = False,
         interaction_task: str | None = None,
+        text_features: list[str] | None = None,
+        text_encoder: Any = None,
         dropout: float = 0.0,
         batch_norm: bool = False,
         lr: float = 1e-3,
@@ -296,6 +312,8 @@ class MultiTaskRecommender(BaseEstimator):
         self.item_features = item_features
         self.interaction_history = interaction_history
         self.interaction_task = interaction_task
+        self.text_features = text_features
+        self.text_encoder = text_encoder
         self.dropout = dropout
         self.batch_norm = batch_norm
         self.lr = lr
@@ -330,6 +348,11 @@ class MultiTaskRecommender(BaseEstimator):
             raise ValueError(
                 f"batch_norm=True needs batch_size >= 2 to normalize; got {self.batch_size}."
             )
+        if self.text_features and not isinstance(X, pd.DataFrame):
+            raise ValueError(
+                f"text_features={list(self.text_features)} names columns, so X must be a "
+                f"DataFrame that has them; got {type(X).__name__}."
+            )
         X = self._check_x(X, reset=True)
         Y = self._targets_frame(y, n_samples=len(X), reset=True)
 
@@ -339,16 +362,23 @@ class MultiTaskRecommender(BaseEstimator):
         }
         weights = self._task_weight_vector()
         ids = [c for c in (self.user_col, self.item_col) if c is not None]
-        self.schema_ = FeatureSchema(self.categorical_features, always_categorical=ids).fit(X)
+        self.schema_ = FeatureSchema(
+            self.categorical_features,
+            always_categorical=ids,
+            text_features=list(self.text_features or ()),
+        ).fit(X)
+        self._fit_text_encoders(X)
         self._fit_catalog(X, Y)
-        dataset = TensorDictDataset(self._features(X), self._encode_targets(Y))
+        features = self._features(X)
+        text_dim = sum(t.shape[1] for t in features["text"].tables) if "text" in features else 0
+        dataset = TensorDictDataset(features, self._encode_targets(Y))
 
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         # Fork the global torch RNG: seeding for reproducibility must not
         # change the random stream of the user's own code.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            self.net_ = self._build_net(weights, seed, n_samples=len(dataset))
+            self.net_ = self._build_net(weights, seed, n_samples=len(dataset), text_dim=text_dim)
             self.net_.fit(dataset, y=None)
         self.n_iter_ = len(self.net_.history)
         return self
@@ -375,11 +405,45 @@ class MultiTaskRecommender(BaseEstimator):
             self.user_col, self.item_col, self.user_features, self.item_features
         ).fit(X, self.schema_, interactions)
 
-    def _features(self, X: pd.DataFrame) -> dict[str, np.ndarray]:
+    def _fit_text_encoders(self, X: pd.DataFrame) -> None:
+        """One encoder per text column, fitted on the column's distinct texts."""
+        if not self.text_features:
+            return
+        encoder = SentenceEmbedder() if self.text_encoder is None else self.text_encoder
+        self.text_encoders_ = {}
+        for column in self.schema_.text_columns_:
+            distinct = pd.unique(text_values(column, X[column]))
+            self.text_encoders_[column] = clone(encoder).fit(pd.DataFrame({column: distinct}))
+
+    def _embed_text(self, column, texts: np.ndarray) -> np.ndarray:
+        """Vectors (float32, one row per text) of ``texts`` from ``column``'s encoder."""
+        vectors = self.text_encoders_[column].transform(pd.DataFrame({column: texts}))
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or len(vectors) != len(texts):
+            raise TypeError(
+                f"text_encoder must return one row per text; it returned shape "
+                f"{vectors.shape} for {len(texts)} texts of column {column!r}."
+            )
+        if not np.all(np.isfinite(vectors)):
+            raise ValueError(f"text_encoder returned NaN or infinite values for {column!r}.")
+        return vectors
+
+    def _text_lookup(self, X: pd.DataFrame) -> TableLookup:
+        """Each text column's distinct texts embedded once, and each row's text code."""
+        tables, codes = [], []
+        for column in self.schema_.text_columns_:
+            row_codes, distinct = pd.factorize(text_values(column, X[column]))
+            tables.append(self._embed_text(column, np.asarray(distinct, dtype=object)))
+            codes.append(row_codes)
+        return TableLookup(tables, np.column_stack(codes))
+
+    def _features(self, X: pd.DataFrame) -> dict[str, np.ndarray | TableLookup]:
         """The network inputs of the rows of ``X``."""
-        features = self.schema_.transform(X)
+        features: dict = self.schema_.transform(X)
         if self.interaction_history:
             features["in_history"] = self._in_history(features["categorical"])
+        if self.schema_.text_columns_:
+            features["text"] = self._text_lookup(X)
         return features
 
     def _in_history(self, categorical: np.ndarray) -> np.ndarray:
@@ -486,7 +550,11 @@ class MultiTaskRecommender(BaseEstimator):
             raise ValueError(f"esmm_chain must list at least two distinct tasks; got {chain}.")
         return chain
 
-    def _build_module(self) -> MultiTaskNetwork:
+    def _side_dim(self) -> int:
+        """Width of the vectors that are not per-column embeddings (history, text)."""
+        return self.embedding_dim if isinstance(self.embedding_dim, int) else 16
+
+    def _build_module(self, text_dim: int = 0) -> MultiTaskNetwork:
         cardinalities = self.schema_.cardinalities_
         if self.embedding_dim == "auto":
             dims = [_auto_embedding_dim(n) for n in cardinalities]
@@ -495,7 +563,14 @@ class MultiTaskRecommender(BaseEstimator):
         n_numeric = len(self.schema_.numeric_columns_)
 
         def make_embedding() -> FeatureEmbedding:
-            return FeatureEmbedding(cardinalities, dims, n_numeric, self._build_history())
+            return FeatureEmbedding(
+                cardinalities,
+                dims,
+                n_numeric,
+                self._build_history(),
+                text_dim=text_dim,
+                text_projection_dim=self._side_dim() * len(self.schema_.text_columns_),
+            )
 
         input_dim = make_embedding().output_dim
         architecture = self._build_architecture(input_dim)
@@ -523,7 +598,7 @@ class MultiTaskRecommender(BaseEstimator):
             item_codes,
             n_user_codes=len(self.schema_.vocabularies_[self.user_col]) + 1,
             n_item_codes=len(self.schema_.vocabularies_[self.item_col]) + 1,
-            dim=self.embedding_dim if isinstance(self.embedding_dim, int) else 16,
+            dim=self._side_dim(),
             user_position=columns.index(self.user_col),
             item_position=columns.index(self.item_col),
         )
@@ -540,7 +615,9 @@ class MultiTaskRecommender(BaseEstimator):
                 )
         return weighting.build(len(self.tasks_))
 
-    def _build_net(self, weights: list[float], seed: int, n_samples: int) -> MultiTaskNet:
+    def _build_net(
+        self, weights: list[float], seed: int, n_samples: int, text_dim: int = 0
+    ) -> MultiTaskNet:
         validation_fraction = self.validation_fraction
         if validation_fraction is None and self.early_stopping:
             validation_fraction = 0.1
@@ -570,7 +647,7 @@ class MultiTaskRecommender(BaseEstimator):
             callbacks.append(("progress_bar", ProgressBar()))
 
         return MultiTaskNet(
-            module=self._build_module(),
+            module=self._build_module(text_dim),
             criterion=MultiTaskLoss(list(self.tasks_.values()), self._build_weighting(), weights),
             optimizer=torch.optim.Adam,
             lr=self.lr,
@@ -881,7 +958,9 @@ class MultiTaskRecommender(BaseEstimator):
         ``seen`` marks the pairs that are training interactions (computed once
         by the caller, which also needs it to exclude seen items).
         """
-        features = self.catalog_.assemble(users, items, user_index, item_index)
+        features = self.catalog_.assemble(
+            users, items, user_index, item_index, embed_text=self._embed_text
+        )
         if self.interaction_history:
             features["in_history"] = seen.astype(np.float32)
         parts: list[tuple[torch.Tensor, ...]] = []
@@ -937,7 +1016,7 @@ class MultiTaskRecommender(BaseEstimator):
         user_ids, user_index = np.unique(users, return_inverse=True)
         item_ids, item_index = np.unique(items, return_inverse=True)
         users_block, items_block = catalog.encode_users(user_ids), catalog.encode_items(item_ids)
-        seen = catalog.is_interaction(users_block[2][user_index], items_block[2][item_index])
+        seen = catalog.is_interaction(users_block.codes[user_index], items_block.codes[item_index])
         values = self._pair_predictions(users_block, items_block, user_index, item_index, seen)
         frame = pd.DataFrame({self.user_col: users, self.item_col: items})
         frame["score"] = sum(w * values[t] for t, w in weights.items()).numpy()
@@ -974,9 +1053,12 @@ class MultiTaskRecommender(BaseEstimator):
             code, average user features, empty history).
         k : int, default=10
             Items per user.
-        items : array-like, default=None
+        items : array-like or DataFrame, default=None
             Candidate item ids (all known items if ``None``); unknown ids are
-            an error.
+            an error. A DataFrame describes the candidates instead, one row
+            per item with ``item_col`` and the item features (including text
+            features): items never seen in ``fit`` are scored from these
+            columns, the id falling back to the unseen code (cold start).
         exclude_seen : bool, default=True
             Leave out the items each user interacted with in ``fit`` (see
             ``interaction_task``).
@@ -1009,12 +1091,17 @@ class MultiTaskRecommender(BaseEstimator):
             raise ValueError(f"k must be a positive integer; got {k!r}.")
         weights = self._ranking_weights(rank_by)
         user_ids = np.asarray(users).reshape(-1)
+        described = None
         if items is None:
             item_ids = catalog.items_.index.to_numpy()
+        elif isinstance(items, pd.DataFrame):
+            described = catalog.check_described_items(items)
+            item_ids = described.index.to_numpy()
         else:
             item_ids = pd.unique(np.asarray(items).reshape(-1))
             self._check_known_items(item_ids)
-        user_block, item_block = catalog.encode_users(user_ids), catalog.encode_items(item_ids)
+        user_block = catalog.encode_users(user_ids)
+        item_block = catalog.encode_items(item_ids, described)
         n_items = len(item_ids)
         top_k = min(int(k), n_items)
         chunk = max(1, (1 << 18) // max(n_items, 1))
@@ -1023,7 +1110,9 @@ class MultiTaskRecommender(BaseEstimator):
             rows = np.arange(start, min(start + chunk, len(user_ids)))
             user_index = np.repeat(rows, n_items)
             item_index = np.tile(np.arange(n_items), len(rows))
-            seen = catalog.is_interaction(user_block[2][user_index], item_block[2][item_index])
+            seen = catalog.is_interaction(
+                user_block.codes[user_index], item_block.codes[item_index]
+            )
             values = self._pair_predictions(user_block, item_block, user_index, item_index, seen)
             score = sum(w * values[t] for t, w in weights.items()).view(len(rows), n_items)
             if exclude_seen:

@@ -54,6 +54,9 @@ class FeatureSchema:
         other column must then be numeric.
     always_categorical : sequence of column labels, default=()
         Columns that are categorical whatever their dtype (user and item ids).
+    text_features : sequence of column labels, default=()
+        Free-text columns, encoded elsewhere (by a language model): they are
+        neither categorical nor numeric here.
 
     Attributes
     ----------
@@ -61,6 +64,8 @@ class FeatureSchema:
         Categorical columns, in input order.
     numeric_columns_ : list
         Numeric columns, in input order.
+    text_columns_ : list
+        Text columns, in the order of ``text_features``.
     vocabularies_ : dict
         Column → ``pandas.Index`` of the categories seen in ``fit``; category
         ``vocabularies_[c][i]`` has code ``i + 1``.
@@ -82,13 +87,25 @@ class FeatureSchema:
         self,
         categorical_features: str | Sequence[Hashable] = "from_dtype",
         always_categorical: Sequence[Hashable] = (),
+        text_features: Sequence[Hashable] = (),
     ) -> None:
         self.categorical_features = categorical_features
         self.always_categorical = always_categorical
+        self.text_features = text_features
 
     def fit(self, X: pd.DataFrame) -> FeatureSchema:
+        text = list(self.text_features)
+        unknown = [c for c in text if c not in X.columns]
+        if unknown:
+            raise ValueError(f"text_features names columns that are not in X: {unknown}.")
+        clash = [c for c in text if c in set(self.always_categorical)]
+        if clash:
+            raise ValueError(f"Columns {clash} are ids; they cannot also be text_features.")
+        self.text_columns_ = text
         if isinstance(self.categorical_features, str):
-            categorical = [c for c in X.columns if _is_categorical_dtype(X[c])]
+            categorical = [
+                c for c in X.columns if c not in set(text) and _is_categorical_dtype(X[c])
+            ]
         else:
             requested = list(self.categorical_features)
             unknown = [c for c in requested if c not in X.columns]
@@ -96,11 +113,18 @@ class FeatureSchema:
                 raise ValueError(
                     f"categorical_features names columns that are not in X: {unknown}."
                 )
+            overlap = [c for c in requested if c in set(text)]
+            if overlap:
+                raise ValueError(
+                    f"Columns {overlap} are in both categorical_features and text_features."
+                )
             categorical = [c for c in X.columns if c in set(requested)]
         forced = set(self.always_categorical)
         categorical = [c for c in X.columns if c in set(categorical) or c in forced]
         self.categorical_columns_ = categorical
-        self.numeric_columns_ = [c for c in X.columns if c not in set(categorical)]
+        self.numeric_columns_ = [
+            c for c in X.columns if c not in set(categorical) and c not in set(text)
+        ]
 
         self.vocabularies_ = {}
         for column in self.categorical_columns_:

@@ -4,6 +4,7 @@ Their figures are measured by running them in full, never here.
 """
 
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +55,22 @@ def test_bench_synthetic_runs():
 def test_bench_peers_runs():
     out = run("benchmarks/bench_peers.py", "--n-samples", "3000", "--epochs", "1", "--seeds", "1")
     assert "speed-up" in out
+
+
+needs_movielens_and_text = pytest.mark.skipif(
+    not (Path(os.environ.get("SKLEARN_MTL_DATA", "/nonexistent")) / "ml-100k" / "u.data").is_file()
+    or importlib.util.find_spec("sentence_transformers") is None,
+    reason="needs MovieLens 100K in $SKLEARN_MTL_DATA and the text extra",
+)
+
+
+@needs_movielens_and_text
+def test_bench_cold_start_runs():
+    out = run("benchmarks/bench_cold_start.py", "--epochs", "1")
+    assert "cold HR@10" in out and "Text encoding" in out
+
+
+@needs_movielens_and_text
+def test_cold_start_example_runs():
+    out = run("examples/cold_start.py")
+    assert "Top 10 new films" in out

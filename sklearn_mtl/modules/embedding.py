@@ -27,6 +27,11 @@ class FeatureEmbedding(nn.Module):
         Number of numeric columns, passed through unchanged.
     history : InteractionHistory, default=None
         Appends the pooled interaction histories of the user and the item.
+    text_dim : int, default=0
+        Width of the concatenated text vectors (language-model embeddings);
+        0 when there is no text.
+    text_projection_dim : int, default=0
+        Width of the learned linear projection of the text vectors.
 
     Attributes
     ----------
@@ -40,6 +45,8 @@ class FeatureEmbedding(nn.Module):
         embedding_dims: Sequence[int],
         n_numeric: int,
         history: InteractionHistory | None = None,
+        text_dim: int = 0,
+        text_projection_dim: int = 0,
     ) -> None:
         super().__init__()
         if len(cardinalities) != len(embedding_dims):
@@ -54,8 +61,14 @@ class FeatureEmbedding(nn.Module):
             nn.init.normal_(table.weight, std=0.01)
         self.n_numeric = n_numeric
         self.history = history
+        # Frozen language-model vectors enter through a learned projection, so
+        # that text lives in the same space as the id embeddings.
+        self.text_projection = nn.Linear(text_dim, text_projection_dim) if text_dim else None
         self.output_dim = (
-            sum(embedding_dims) + n_numeric + (history.output_dim if history is not None else 0)
+            sum(embedding_dims)
+            + n_numeric
+            + (history.output_dim if history is not None else 0)
+            + (text_projection_dim if text_dim else 0)
         )
 
     def forward(
@@ -63,6 +76,7 @@ class FeatureEmbedding(nn.Module):
         categorical: torch.Tensor,
         numeric: torch.Tensor,
         in_history: torch.Tensor | None = None,
+        text: torch.Tensor | None = None,
     ) -> torch.Tensor:
         parts = [table(categorical[:, j]) for j, table in enumerate(self.embeddings)]
         if self.n_numeric:
@@ -71,4 +85,8 @@ class FeatureEmbedding(nn.Module):
             if in_history is None:
                 raise ValueError("in_history is required when the embedding has a history.")
             parts.append(self.history(categorical, in_history))
+        if self.text_projection is not None:
+            if text is None:
+                raise ValueError("text is required when the embedding has text features.")
+            parts.append(self.text_projection(text))
         return torch.cat(parts, dim=1)

@@ -88,8 +88,9 @@ class MultiTaskNetwork(nn.Module):
         categorical: torch.Tensor,
         numeric: torch.Tensor,
         in_history: torch.Tensor | None = None,
+        text: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        parts = [embedding(categorical, numeric, in_history) for embedding in self.embeddings]
+        parts = [embedding(categorical, numeric, in_history, text) for embedding in self.embeddings]
         return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
 
     def forward(
@@ -97,8 +98,9 @@ class MultiTaskNetwork(nn.Module):
         categorical: torch.Tensor,
         numeric: torch.Tensor,
         in_history: torch.Tensor | None = None,
+        text: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, ...]:
-        representations = self.architecture(self.embed(categorical, numeric, in_history))
+        representations = self.architecture(self.embed(categorical, numeric, in_history, text))
         outputs = []
         for tower, representation in zip(self.towers, representations, strict=True):
             output = tower(representation)
@@ -125,7 +127,10 @@ class MultiTaskNetwork(nn.Module):
         categorical: torch.Tensor,
         numeric: torch.Tensor,
         in_history: torch.Tensor | None = None,
+        text: torch.Tensor | None = None,
         level: int = -1,
     ) -> list[torch.Tensor]:
         """Each task's gate weights over the experts (mixture architectures)."""
-        return self.architecture.gate_weights(self.embed(categorical, numeric, in_history), level)
+        return self.architecture.gate_weights(
+            self.embed(categorical, numeric, in_history, text), level
+        )
