@@ -16,7 +16,7 @@ year, user demographics); (b) the same plus the title, embedded by
 all-MiniLM-L6-v2 (``text_features=["title"]``). Also prints the time spent
 encoding titles against the training time.
 
-    python benchmarks/bench_cold_start.py [--epochs 8] [--seed 0]
+    python benchmarks/bench_cold_start.py [--epochs 8] [--seeds 3]
 """
 
 from __future__ import annotations
@@ -103,21 +103,12 @@ def ranking(model, features, rows: pd.DataFrame, users: pd.DataFrame, items: pd.
     return {"HR@10": result["hit_rate@10"], "NDCG@10": result["ndcg@10"]}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
-
-    frame = load()
-    train, warm_test, cold = split(frame, args.seed)
-    users = frame.groupby("user_id")[USER_FEATURES].first()
-    items = frame.groupby("item_id")[[*ITEM_FEATURES, "title"]].first()
+def run_seed(frame, users, items, epochs: int, seed: int) -> list[dict]:
+    train, warm_test, cold = split(frame, seed)
     print(
-        f"{train.item_id.nunique()} warm items ({len(train)} training ratings), "
+        f"seed {seed}: {train.item_id.nunique()} warm items ({len(train)} training ratings), "
         f"{cold.item_id.nunique()} cold items ({len(cold)} ratings never seen in fit)."
     )
-
     # What encoding costs: every distinct title once, against the training rows.
     titles = train["title"].unique()
     start = time.perf_counter()
@@ -126,25 +117,43 @@ def main() -> None:
 
     rows = []
     for name, text in (("(a) ids + side features", False), ("(b) + title (MiniLM)", True)):
-        model, features, seconds, n_rows = fit(train, text, args.epochs, args.seed)
-        row = {"model": name, "fit s": seconds}
+        model, features, seconds, n_rows = fit(train, text, epochs, seed)
+        row = {"model": name, "seed": seed, "fit s": seconds}
         for part, data in (("cold", cold), ("warm", warm_test)):
             metrics = pointwise(model, features, data)
-            metrics |= ranking(model, features, data, users, items, args.seed)
+            metrics |= ranking(model, features, data, users, items, seed)
             row |= {f"{part} {metric}": value for metric, value in metrics.items()}
         rows.append(row)
-        print(f"  {name}: fit on {n_rows} impressions in {seconds:.0f} s", flush=True)
-
-    table = pd.DataFrame(rows).set_index("model")
-    with pd.option_context("display.width", 200, "display.precision", 3):
-        print(table.T)
     print(
-        f"\nText encoding: {len(titles)} distinct titles (repeated over {n_rows} training "
-        f"rows) in {encode_seconds:.1f} s, model loading included, against "
-        f"{rows[1]['fit s']:.0f} s for the whole fit of (b)."
+        f"  text encoding: {len(titles)} distinct titles (repeated over {n_rows} training "
+        f"rows) in {encode_seconds:.1f} s, model loading included; fit of (a) "
+        f"{rows[0]['fit s']:.0f} s, of (b) {rows[1]['fit s']:.0f} s",
+        flush=True,
     )
-    gain = table.loc[rows[1]["model"], "cold HR@10"] - table.loc[rows[0]["model"], "cold HR@10"]
-    print(f"Cold-item HR@10, (b) - (a): {gain:+.3f}")
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--seeds", type=int, default=3)
+    args = parser.parse_args()
+
+    frame = load()
+    users = frame.groupby("user_id")[USER_FEATURES].first()
+    items = frame.groupby("item_id")[[*ITEM_FEATURES, "title"]].first()
+    rows = []
+    for seed in range(args.seeds):
+        rows += run_seed(frame, users, items, args.epochs, seed)
+
+    results = pd.DataFrame(rows)
+    table = results.drop(columns="seed").groupby("model", sort=False).mean()
+    with pd.option_context("display.width", 200, "display.precision", 3):
+        print(f"\nMean over {args.seeds} seed(s):")
+        print(table.T)
+    per_seed = results.pivot(index="seed", columns="model", values="cold HR@10")
+    gains = per_seed.iloc[:, 1] - per_seed.iloc[:, 0]
+    print(f"Cold-item HR@10, (b) - (a), per seed: {', '.join(f'{g:+.3f}' for g in gains)}")
 
 
 if __name__ == "__main__":
