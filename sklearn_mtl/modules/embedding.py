@@ -63,6 +63,7 @@ class FeatureEmbedding(nn.Module):
         self.history = history
         # Frozen language-model vectors enter through a learned projection, so
         # that text lives in the same space as the id embeddings.
+        self.text_dim = text_dim
         self.text_projection = nn.Linear(text_dim, text_projection_dim) if text_dim else None
         self.output_dim = (
             sum(embedding_dims)

@@ -78,14 +78,20 @@ class InteractionHistory(nn.Module):
         super().__init__()
         self.user_position = user_position
         self.item_position = item_position
+        # The compressed histories are derived from the interactions (which the
+        # estimator keeps), so they are rebuilt, never saved with the weights.
         user_indptr, user_items = _csr(user_codes, item_codes, n_user_codes)
         item_indptr, item_users = _csr(item_codes, user_codes, n_item_codes)
-        self.register_buffer("user_indptr", user_indptr)
-        self.register_buffer("user_items", user_items)
-        self.register_buffer("item_indptr", item_indptr)
-        self.register_buffer("item_users", item_users)
-        self.register_buffer("user_counts", (user_indptr[1:] - user_indptr[:-1]).float())
-        self.register_buffer("item_counts", (item_indptr[1:] - item_indptr[:-1]).float())
+        self.register_buffer("user_indptr", user_indptr, persistent=False)
+        self.register_buffer("user_items", user_items, persistent=False)
+        self.register_buffer("item_indptr", item_indptr, persistent=False)
+        self.register_buffer("item_users", item_users, persistent=False)
+        self.register_buffer(
+            "user_counts", (user_indptr[1:] - user_indptr[:-1]).float(), persistent=False
+        )
+        self.register_buffer(
+            "item_counts", (item_indptr[1:] - item_indptr[:-1]).float(), persistent=False
+        )
         self.item_vectors = nn.Embedding(n_item_codes, dim)
         self.user_vectors = nn.Embedding(n_user_codes, dim)
         nn.init.normal_(self.item_vectors.weight, std=0.01)

@@ -1,0 +1,482 @@
+"""Saving and loading a fitted ``MultiTaskRecommender`` without pickle.
+
+A saved model is a folder of two files:
+
+- ``config.json``: the constructor parameters and everything learned that is
+  not a tensor (tasks, column roles, vocabularies, scalers, the users and
+  items of the catalog, the text encoders' settings), with the format version
+  and the library and torch versions that wrote it;
+- ``model.safetensors``: the network's weights, the loss-weighting state, the
+  interaction keys and the text encoders' reductions, as CPU tensors.
+
+Loading reads JSON and safetensors only, so a file can carry data but never
+code: nothing is unpickled and nothing is imported by name. The price is that
+only the library's own components can be saved; a model with a custom
+architecture class, loss-weighting object, task object or text encoder is
+refused with a message pointing to joblib (for trusted files).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+__all__ = ["FORMAT_VERSION", "save_model", "load_model"]
+
+#: Version of the folder layout and of ``config.json``; bumped on any change
+#: that an older reader would misread.
+FORMAT_VERSION = 1
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+
+
+# --------------------------------------------------------- typed JSON values
+
+
+def to_json(value: Any, where: str) -> Any:
+    """A JSON value that :func:`from_json` turns back into ``value`` exactly.
+
+    Plain JSON covers None, bool, int, str and finite floats; tuples, dicts
+    (with any scalar keys) and non-finite floats are tagged. Anything else
+    (an object, a class) cannot be saved: ``where`` names it in the error.
+    """
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        value = float(value)
+        return value if math.isfinite(value) else {"float": repr(value)}
+    if isinstance(value, tuple):
+        return {"tuple": [to_json(v, where) for v in value]}
+    if isinstance(value, list | np.ndarray | pd.Index):
+        return [to_json(v, where) for v in list(value)]
+    if isinstance(value, dict):
+        return {"dict": [[to_json(k, where), to_json(v, where)] for k, v in value.items()]}
+    raise TypeError(
+        f"{where} holds a {type(value).__name__}, which save() cannot store without "
+        "pickle. Only the library's own components are saved; use joblib.dump for "
+        "models with custom objects (and load those files only if you trust them)."
+    )
+
+
+def from_json(value: Any) -> Any:
+    """Inverse of :func:`to_json`."""
+    if isinstance(value, list):
+        return [from_json(v) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {"float"}:
+            return float(value["float"])
+        if set(value) == {"tuple"}:
+            return tuple(from_json(v) for v in value["tuple"])
+        if set(value) == {"dict"}:
+            return {from_json(k): from_json(v) for k, v in value["dict"]}
+        raise ValueError(f"config.json holds an unknown tagged value: {sorted(value)}.")
+    return value
+
+
+def _index_to_json(index: pd.Index, where: str) -> dict:
+    return {"dtype": str(index.dtype), "values": to_json(list(index), where)}
+
+
+def _index_from_json(spec: dict) -> pd.Index:
+    return pd.Index(from_json(spec["values"]), dtype=_dtype(spec["dtype"]))
+
+
+def _dtype(name: str) -> Any:
+    # "str" is pandas' text dtype; everything else is understood by pandas as is.
+    return "str" if name == "str" else (object if name == "object" else name)
+
+
+def _frame_to_json(frame: pd.DataFrame, where: str) -> dict:
+    return {
+        "index": _index_to_json(frame.index, where),
+        "columns": [
+            {
+                "name": to_json(name, where),
+                "dtype": str(frame[name].dtype),
+                "values": to_json(frame[name].astype(object).tolist(), f"{where}[{name!r}]"),
+            }
+            for name in frame.columns
+        ],
+    }
+
+
+def _frame_from_json(spec: dict) -> pd.DataFrame:
+    index = _index_from_json(spec["index"])
+    columns = {}
+    for column in spec["columns"]:
+        values = from_json(column["values"])
+        dtype = column["dtype"]
+        series = pd.Series(values, index=index, dtype=object)
+        columns[from_json(column["name"])] = (
+            series.astype("category") if dtype == "category" else series.astype(_dtype(dtype))
+        )
+    return pd.DataFrame(columns, index=index)
+
+
+# ------------------------------------------------------------------ saving
+
+
+def _params_to_json(model: Any) -> dict:
+    from .text import SentenceEmbedder
+
+    params = model.get_params(deep=False)
+    out = {}
+    for name, value in params.items():
+        if name == "random_state" and isinstance(value, np.random.RandomState):
+            warnings.warn(
+                "random_state is a RandomState instance, which is not saved; the loaded "
+                "model has random_state=None (it only matters when refitting).",
+                UserWarning,
+                stacklevel=3,
+            )
+            value = None
+        if name == "text_encoder" and type(value) is SentenceEmbedder:
+            out[name] = {"SentenceEmbedder": to_json(value.get_params(), name)}
+            continue
+        out[name] = to_json(value, f"Parameter {name!r}")
+    return out
+
+
+def _tasks_to_json(model: Any) -> list[dict]:
+    from .tasks import BinaryTask, MulticlassTask, RegressionTask
+
+    specs = []
+    for name, task in model.tasks_.items():
+        if type(task) not in (BinaryTask, MulticlassTask, RegressionTask):
+            raise TypeError(
+                f"Task {name!r} is a custom {type(task).__name__}, which save() cannot "
+                "store without pickle; use joblib.dump for such models."
+            )
+        spec = {"name": to_json(name, "a task name"), "type": task.task_type}
+        if task.is_classifier:
+            spec["classes"] = to_json(list(task.classes_), f"classes of task {name!r}")
+            spec["classes_dtype"] = str(task.classes_.dtype)
+        else:
+            spec["mean"], spec["scale"] = task.mean_, task.scale_
+        specs.append(spec)
+    return specs
+
+
+def _schema_to_json(schema: Any) -> dict:
+    return {
+        "categorical_features": to_json(schema.categorical_features, "categorical_features"),
+        "always_categorical": to_json(list(schema.always_categorical), "ids"),
+        "text_features": to_json(list(schema.text_features), "text_features"),
+        "categorical_columns": to_json(schema.categorical_columns_, "columns"),
+        "numeric_columns": to_json(schema.numeric_columns_, "columns"),
+        "text_columns": to_json(schema.text_columns_, "columns"),
+        "vocabularies": [
+            _index_to_json(schema.vocabularies_[c], f"categories of column {c!r}")
+            for c in schema.categorical_columns_
+        ],
+        "mean": [float(v) for v in schema.mean_],
+        "scale": [float(v) for v in schema.scale_],
+    }
+
+
+def _catalog_to_json(catalog: Any) -> dict:
+    return {
+        "user_col": to_json(catalog.user_col, "user_col"),
+        "item_col": to_json(catalog.item_col, "item_col"),
+        "user_features": to_json(catalog.user_features, "user_features"),
+        "item_features": to_json(catalog.item_features, "item_features"),
+        "user_features_": to_json(catalog.user_features_, "user_features"),
+        "item_features_": to_json(catalog.item_features_, "item_features"),
+        "context_features_": to_json(catalog.context_features_, "columns"),
+        "n_item_codes_": int(catalog.n_item_codes_),
+        "users_": _frame_to_json(catalog.users_, "the users table"),
+        "items_": _frame_to_json(catalog.items_, "the items table"),
+    }
+
+
+def _text_encoders_to_json(model: Any, tensors: dict[str, torch.Tensor]) -> list[dict]:
+    from .text import SentenceEmbedder
+
+    specs = []
+    for j, (column, encoder) in enumerate(model.text_encoders_.items()):
+        if type(encoder) is not SentenceEmbedder:
+            raise TypeError(
+                f"The text encoder of column {column!r} is a {type(encoder).__name__}; "
+                "save() stores SentenceEmbedder only. Use joblib.dump for such models."
+            )
+        pcas = []
+        for k, pca in enumerate(encoder.pcas_):
+            if pca is None:
+                pcas.append(None)
+                continue
+            prefix = f"text.{j}.pca.{k}."
+            for attribute in ("components_", "mean_", "explained_variance_"):
+                tensors[prefix + attribute] = torch.as_tensor(getattr(pca, attribute)).clone()
+            pcas.append({"params": to_json(pca.get_params(), "PCA"), "prefix": prefix})
+        specs.append(
+            {
+                "column": to_json(column, "text_features"),
+                "params": to_json(encoder.get_params(), "SentenceEmbedder"),
+                "embedding_dim_": int(encoder.embedding_dim_),
+                "n_output_per_column_": int(encoder.n_output_per_column_),
+                "pcas_": pcas,
+            }
+        )
+    return specs
+
+
+def save_model(model: Any, path: str | os.PathLike) -> Path:
+    """Write ``model`` to the folder ``path`` (created if needed); see the module doc."""
+    import safetensors.torch
+
+    import sklearn_mtl
+
+    if not isinstance(model.architecture, str):
+        raise TypeError(
+            f"architecture={model.architecture!r} is a class, which save() does not store "
+            "(loading would have to import code); use joblib.dump for such models."
+        )
+    if not isinstance(model.loss_weighting, str):
+        raise TypeError(
+            f"loss_weighting={model.loss_weighting!r} is an object, which save() does not "
+            "store without pickle; use joblib.dump for such models."
+        )
+    tensors: dict[str, torch.Tensor] = {}
+    for key, value in model.net_.module_.state_dict().items():
+        tensors[f"module.{key}"] = value.detach().cpu().contiguous()
+    for key, value in model.net_.criterion_.state_dict().items():
+        tensors[f"criterion.{key}"] = value.detach().cpu().contiguous()
+    fitted: dict[str, Any] = {
+        "n_features_in_": int(model.n_features_in_),
+        "feature_names_in_": (
+            to_json(list(model.feature_names_in_), "feature names")
+            if hasattr(model, "feature_names_in_")
+            else None
+        ),
+        "y_layout": model._y_layout,
+        "n_iter_": int(model.n_iter_),
+        "tasks_": _tasks_to_json(model),
+        "schema_": _schema_to_json(model.schema_),
+        "catalog_": None,
+        "text_encoders_": None,
+        "text_dim": int(model.net_.module_.embeddings[0].text_dim),
+    }
+    if hasattr(model, "catalog_"):
+        fitted["catalog_"] = _catalog_to_json(model.catalog_)
+        tensors["catalog.interactions_"] = torch.as_tensor(model.catalog_.interactions_)
+    if hasattr(model, "text_encoders_"):
+        fitted["text_encoders_"] = _text_encoders_to_json(model, tensors)
+    config = {
+        "format": "sklearn_mtl",
+        "format_version": FORMAT_VERSION,
+        "sklearn_mtl_version": sklearn_mtl.__version__,
+        "torch_version": torch.__version__,
+        "estimator": type(model).__name__,
+        "params": _params_to_json(model),
+        "fitted": fitted,
+    }
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(config, indent=1, allow_nan=False)
+    (folder / CONFIG_FILE).write_text(text, encoding="utf-8")
+    safetensors.torch.save_file(
+        tensors, str(folder / WEIGHTS_FILE), metadata={"format_version": str(FORMAT_VERSION)}
+    )
+    return folder
+
+
+# ----------------------------------------------------------------- loading
+
+
+def _read_config(folder: Path) -> dict:
+    path = folder / CONFIG_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"No {CONFIG_FILE} in {folder}; is it a saved sklearn_mtl model?")
+    try:
+        config = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path} is not a valid sklearn_mtl config (not JSON): {error}") from None
+    if not isinstance(config, dict) or config.get("format") != "sklearn_mtl":
+        raise ValueError(f"{path} is not a sklearn_mtl model config.")
+    version = config.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ValueError(
+            f"{path} was written in format version {version!r} by sklearn_mtl "
+            f"{config.get('sklearn_mtl_version')}; this sklearn_mtl reads format versions up "
+            f"to {FORMAT_VERSION}. Upgrade sklearn_mtl to load it."
+        )
+    return config
+
+
+def _read_tensors(folder: Path) -> dict[str, torch.Tensor]:
+    import safetensors
+    import safetensors.torch
+
+    path = folder / WEIGHTS_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"No {WEIGHTS_FILE} in {folder}.")
+    try:
+        return safetensors.torch.load_file(str(path), device="cpu")
+    except (safetensors.SafetensorError, OSError, ValueError) as error:
+        raise ValueError(f"{path} is not a valid safetensors file: {error}") from None
+
+
+def _restore_params(spec: dict) -> dict:
+    from .text import SentenceEmbedder
+
+    spec = dict(spec)
+    encoder = spec.pop("text_encoder", None)
+    params = {name: from_json(value) for name, value in spec.items()}
+    if isinstance(encoder, dict):
+        params["text_encoder"] = SentenceEmbedder(**from_json(encoder["SentenceEmbedder"]))
+    return params
+
+
+def _restore_tasks(specs: list[dict]) -> dict:
+    from .tasks import make_task
+
+    tasks = {}
+    for spec in specs:
+        name = from_json(spec["name"])
+        task = make_task(spec["type"], name)
+        if "classes" in spec:
+            task.classes_ = np.asarray(
+                from_json(spec["classes"]), dtype=_dtype(spec["classes_dtype"])
+            )
+        else:
+            task.mean_, task.scale_ = float(spec["mean"]), float(spec["scale"])
+        tasks[name] = task
+    return tasks
+
+
+def _restore_schema(spec: dict) -> Any:
+    from .schema import FeatureSchema
+
+    schema = FeatureSchema(
+        from_json(spec["categorical_features"]),
+        always_categorical=from_json(spec["always_categorical"]),
+        text_features=from_json(spec["text_features"]),
+    )
+    schema.categorical_columns_ = from_json(spec["categorical_columns"])
+    schema.numeric_columns_ = from_json(spec["numeric_columns"])
+    schema.text_columns_ = from_json(spec["text_columns"])
+    schema.vocabularies_ = {
+        column: _index_from_json(vocabulary)
+        for column, vocabulary in zip(
+            schema.categorical_columns_, spec["vocabularies"], strict=True
+        )
+    }
+    schema.mean_ = np.asarray(spec["mean"], dtype=np.float64)
+    schema.scale_ = np.asarray(spec["scale"], dtype=np.float64)
+    return schema
+
+
+def _restore_catalog(spec: dict, schema: Any, interactions: torch.Tensor) -> Any:
+    from .catalog import Catalog
+
+    catalog = Catalog(
+        from_json(spec["user_col"]),
+        from_json(spec["item_col"]),
+        from_json(spec["user_features"]),
+        from_json(spec["item_features"]),
+    )
+    catalog.user_features_ = from_json(spec["user_features_"])
+    catalog.item_features_ = from_json(spec["item_features_"])
+    catalog.context_features_ = from_json(spec["context_features_"])
+    catalog.n_item_codes_ = int(spec["n_item_codes_"])
+    catalog.users_ = _frame_from_json(spec["users_"])
+    catalog.items_ = _frame_from_json(spec["items_"])
+    catalog.interactions_ = interactions.numpy().astype(np.int64)
+    catalog._schema = schema
+    return catalog
+
+
+def _restore_text_encoders(specs: list[dict], tensors: dict) -> dict:
+    from sklearn.decomposition import PCA
+
+    from .text import SentenceEmbedder
+
+    encoders = {}
+    for spec in specs:
+        column = from_json(spec["column"])
+        encoder = SentenceEmbedder(**from_json(spec["params"]))
+        encoder.n_features_in_ = 1
+        if isinstance(column, str):
+            encoder.feature_names_in_ = np.asarray([column], dtype=object)
+        encoder.embedding_dim_ = spec["embedding_dim_"]
+        encoder.n_output_per_column_ = spec["n_output_per_column_"]
+        encoder.pcas_ = []
+        for pca_spec in spec["pcas_"]:
+            if pca_spec is None:
+                encoder.pcas_.append(None)
+                continue
+            pca = PCA(**from_json(pca_spec["params"]))
+            for attribute in ("components_", "mean_", "explained_variance_"):
+                setattr(pca, attribute, tensors[pca_spec["prefix"] + attribute].numpy())
+            pca.n_components_ = len(pca.components_)
+            pca.n_features_in_ = pca.components_.shape[1]
+            encoder.pcas_.append(pca)
+        encoders[column] = encoder
+    return encoders
+
+
+def load_model(cls: type, path: str | os.PathLike, device: str | None = None) -> Any:
+    """Read a model written by :func:`save_model`; see the module doc."""
+    folder = Path(path)
+    config = _read_config(folder)
+    tensors = _read_tensors(folder)
+    if config.get("estimator") != cls.__name__:
+        raise ValueError(f"{folder} holds a {config.get('estimator')}, not a {cls.__name__}.")
+    params = _restore_params(config["params"])
+    if device is None:
+        device = params.get("device", "cpu")
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        warnings.warn(
+            f"The model was saved with device={device!r} but CUDA is not available here; "
+            "it is loaded on the CPU.",
+            UserWarning,
+            stacklevel=3,
+        )
+        device = "cpu"
+    params["device"] = device
+    model = cls(**params)
+
+    fitted = config["fitted"]
+    model.n_features_in_ = fitted["n_features_in_"]
+    if fitted["feature_names_in_"] is not None:
+        model.feature_names_in_ = np.asarray(from_json(fitted["feature_names_in_"]), dtype=object)
+    model._y_layout = fitted["y_layout"]
+    model.tasks_ = _restore_tasks(fitted["tasks_"])
+    model.classes_ = {
+        name: task.classes_ for name, task in model.tasks_.items() if task.is_classifier
+    }
+    model.schema_ = _restore_schema(fitted["schema_"])
+    if fitted["catalog_"] is not None:
+        model.catalog_ = _restore_catalog(
+            fitted["catalog_"], model.schema_, tensors["catalog.interactions_"]
+        )
+    if fitted["text_encoders_"] is not None:
+        model.text_encoders_ = _restore_text_encoders(fitted["text_encoders_"], tensors)
+
+    model.net_ = model._build_net(
+        model._task_weight_vector(), seed=0, n_samples=0, text_dim=fitted["text_dim"]
+    )
+    model.net_.initialize()
+    for prefix, module in (("module.", model.net_.module_), ("criterion.", model.net_.criterion_)):
+        state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+        try:
+            module.load_state_dict(state, strict=True)
+        except RuntimeError as error:
+            raise ValueError(
+                f"{folder / WEIGHTS_FILE} does not match the network described by "
+                f"{CONFIG_FILE}: {error}"
+            ) from None
+    model.n_iter_ = fitted["n_iter_"]
+    return model
