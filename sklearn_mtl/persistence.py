@@ -334,7 +334,12 @@ def _restore_params(spec: dict) -> dict:
     spec = dict(spec)
     encoder = spec.pop("text_encoder", None)
     params = {name: from_json(value) for name, value in spec.items()}
-    if isinstance(encoder, dict):
+    if encoder is not None:
+        if not (isinstance(encoder, dict) and set(encoder) == {"SentenceEmbedder"}):
+            raise ValueError(
+                "config.json: parameter text_encoder must be a saved SentenceEmbedder; "
+                f"got {type(encoder).__name__}."
+            )
         params["text_encoder"] = SentenceEmbedder(**from_json(encoder["SentenceEmbedder"]))
     return params
 
@@ -447,6 +452,7 @@ def load_model(cls: type, path: str | os.PathLike, device: str | None = None) ->
         device = "cpu"
     params["device"] = device
     model = cls(**params)
+    model._validate_params()  # a tampered config gets the errors fit would give
 
     fitted = config["fitted"]
     model.n_features_in_ = fitted["n_features_in_"]

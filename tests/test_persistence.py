@@ -1,0 +1,147 @@
+"""save/load without pickle, and joblib as for every scikit-learn estimator."""
+
+import json
+import os
+import pickle
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from sklearn_mtl import MultiTaskRecommender
+from sklearn_mtl.datasets import make_recommendation_tasks
+from sklearn_mtl.modules import SharedBottom
+from sklearn_mtl.persistence import FORMAT_VERSION
+
+
+@pytest.fixture(scope="module")
+def log():
+    X, y = make_recommendation_tasks(n_users=40, n_items=30, n_samples=1500, random_state=2)
+    return X, y
+
+
+CONFIGS = {
+    "plain": dict(),
+    "recommender": dict(
+        user_col="user_id",
+        item_col="item_id",
+        interaction_history=True,
+        loss_weighting="uncertainty",
+        architecture="mmoe",
+        embedding_dim="auto",
+    ),
+    "ple-batchnorm": dict(architecture="ple", batch_norm=True, loss_weighting="gradnorm"),
+    "esmm": dict(architecture="esmm", esmm_chain=["click", "like"], tasks=None),
+}
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_loaded_model_predicts_exactly_what_the_saved_one_did(log, tmp_path, name):
+    X, y = log
+    model = MultiTaskRecommender(max_epochs=2, lr=1e-2, random_state=0, **CONFIGS[name])
+    model.fit(X, y)
+    folder = model.save(tmp_path / "model")
+    assert sorted(os.listdir(folder)) == ["config.json", "model.safetensors"]
+    loaded = MultiTaskRecommender.load(folder)
+    assert loaded.get_params() == model.get_params()
+    pd.testing.assert_frame_equal(loaded.predict(X), model.predict(X))
+    for task, proba in model.predict_proba(X).items():
+        np.testing.assert_array_equal(loaded.predict_proba(X)[task], proba)
+    assert loaded.score(X, y) == model.score(X, y)
+    assert loaded.n_iter_ == model.n_iter_
+    if model.user_col is not None:
+        users = ["u1", "u2", "nobody"]
+        pd.testing.assert_frame_equal(loaded.recommend(users, k=5), model.recommend(users, k=5))
+
+
+def test_array_input_and_1d_target_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    y = (X[:, 0] > 0).astype(int)
+    model = MultiTaskRecommender(max_epochs=2, random_state=0).fit(X, y)
+    loaded = MultiTaskRecommender.load(model.save(tmp_path))
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_config_records_versions_and_schema(log, tmp_path):
+    X, y = log
+    model = MultiTaskRecommender(max_epochs=1, random_state=0).fit(X, y)
+    config = json.loads((model.save(tmp_path) / "config.json").read_text())
+    assert config["format_version"] == FORMAT_VERSION
+    assert {"sklearn_mtl_version", "torch_version", "params", "fitted"} <= set(config)
+    assert config["fitted"]["schema_"]["categorical_columns"][:2] == ["user_id", "item_id"]
+
+
+class _Payload:
+    """Unpickling this creates a marker file: proof that code ran."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+@pytest.mark.parametrize("victim", ["config.json", "model.safetensors"])
+def test_a_pickle_planted_in_either_file_is_never_run(log, tmp_path, victim):
+    X, y = log
+    folder = MultiTaskRecommender(max_epochs=1, random_state=0).fit(X, y).save(tmp_path / "m")
+    marker = tmp_path / "pwned"
+    (folder / victim).write_bytes(pickle.dumps(_Payload(marker)))
+    with pytest.raises(ValueError, match=f"{victim}.*not a valid"):
+        MultiTaskRecommender.load(folder)
+    assert not marker.exists()
+
+
+def test_a_pickle_inside_the_json_is_data_not_code(log, tmp_path):
+    X, y = log
+    folder = MultiTaskRecommender(max_epochs=1, random_state=0).fit(X, y).save(tmp_path / "m")
+    marker = tmp_path / "pwned"
+    config = json.loads((folder / "config.json").read_text())
+    config["params"]["text_encoder"] = pickle.dumps(_Payload(marker)).decode("latin-1")
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="text_encoder"):
+        MultiTaskRecommender.load(folder)
+    assert not marker.exists()
+
+
+def test_newer_format_is_refused(log, tmp_path):
+    X, y = log
+    folder = MultiTaskRecommender(max_epochs=1, random_state=0).fit(X, y).save(tmp_path / "m")
+    config = json.loads((folder / "config.json").read_text())
+    config["format_version"] = FORMAT_VERSION + 1
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=f"format version {FORMAT_VERSION + 1}.*Upgrade"):
+        MultiTaskRecommender.load(folder)
+
+
+def test_weights_that_do_not_match_the_config_are_refused(log, tmp_path):
+    X, y = log
+    small = MultiTaskRecommender(max_epochs=1, random_state=0).fit(X, y).save(tmp_path / "a")
+    wide = MultiTaskRecommender(max_epochs=1, shared_units=(8,), random_state=0).fit(X, y)
+    os.replace(wide.save(tmp_path / "b") / "model.safetensors", small / "model.safetensors")
+    with pytest.raises(ValueError, match="does not match the network"):
+        MultiTaskRecommender.load(small)
+
+
+def test_save_errors(log, tmp_path):
+    X, y = log
+    with pytest.raises(NotFittedError):
+        MultiTaskRecommender().save(tmp_path)
+    custom = MultiTaskRecommender(architecture=SharedBottom, max_epochs=1).fit(X, y)
+    with pytest.raises(TypeError, match=r"architecture=.*joblib"):
+        custom.save(tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"config\.json"):
+        MultiTaskRecommender.load(tmp_path / "nothing-here")
+
+
+def test_joblib_still_works(log, tmp_path):
+    X, y = log
+    model = MultiTaskRecommender(max_epochs=1, random_state=0).fit(X, y)
+    joblib.dump(model, tmp_path / "model.joblib")
+    pd.testing.assert_frame_equal(
+        joblib.load(tmp_path / "model.joblib").predict(X), model.predict(X)
+    )
