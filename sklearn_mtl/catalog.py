@@ -93,6 +93,35 @@ class Catalog:
         self._schema = schema
         return self
 
+    def update(self, X: pd.DataFrame, schema: FeatureSchema, interactions: np.ndarray) -> bool:
+        """Take in new rows: new users and items, newer descriptions, new interactions.
+
+        ``schema`` has already been extended with the new ids. Returns whether
+        the set of interactions changed.
+        """
+        for side, id_col, features in (
+            ("users_", self.user_col, self.user_features_),
+            ("items_", self.item_col, self.item_features_),
+        ):
+            latest = X.groupby(id_col, sort=False)[features].last()
+            table = getattr(self, side)
+            known = latest.index.isin(table.index)
+            table = table.copy()
+            table.loc[latest.index[known]] = latest[known]
+            setattr(self, side, pd.concat([table, latest[~known]]))
+
+        # Keys depend on the number of item codes, which may have grown.
+        old_users, old_items = self.interaction_codes()
+        self.n_item_codes_ = len(schema.vocabularies_[self.item_col]) + 1
+        user_codes = schema.encode_categorical(self.user_col, X[self.user_col])[interactions]
+        item_codes = schema.encode_categorical(self.item_col, X[self.item_col])[interactions]
+        old_keys = old_users * self.n_item_codes_ + old_items
+        keys = np.union1d(old_keys, user_codes * self.n_item_codes_ + item_codes)
+        changed = len(keys) != len(old_keys)
+        self.interactions_ = keys
+        self._schema = schema
+        return changed
+
     @staticmethod
     def _columns(X, name, given, inferred) -> list:
         if given is None:

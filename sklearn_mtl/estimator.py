@@ -17,11 +17,17 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch.callbacks import EarlyStopping, PassthroughScoring, ProgressBar
+from skorch.callbacks import (
+    EarlyStopping,
+    GradientNormClipping,
+    PassthroughScoring,
+    ProgressBar,
+)
 
 from .batching import BatchSlicer, HoldoutSplit, TableLookup, TensorDictDataset
 from .callbacks import LossWeightingHooks, TaskValidationMetrics
 from .catalog import Catalog
+from .export import export_onnx, onnx_input_names
 from .metrics import task_metric
 from .modules import (
     ESMM,
@@ -35,6 +41,7 @@ from .modules import (
     SingleTask,
     Tower,
 )
+from .modules.growth import load_grown_state
 from .net import MultiTaskLoss, MultiTaskNet
 from .persistence import load_model, save_model
 from .schema import FeatureSchema
@@ -163,6 +170,9 @@ class MultiTaskRecommender(BaseEstimator):
         Learning rate of Adam.
     weight_decay : float, default=0.0
         L2 penalty of Adam.
+    max_grad_norm : float, default=None
+        Clip the L2 norm of all gradients together to this value before each
+        step (skorch's ``GradientNormClipping``); ``None`` does not clip.
     batch_size : int, default=256
         Rows per gradient step.
     max_epochs : int, default=10
@@ -177,6 +187,11 @@ class MultiTaskRecommender(BaseEstimator):
         stopping to watch validation metrics only.
     n_iter_no_change : int, default=5
         Patience of early stopping, in epochs.
+    warm_start : bool, default=False
+        When the model is already fitted, ``fit`` continues training it on the
+        new data (``max_epochs`` more epochs) instead of starting over; new
+        users, items and categories extend the vocabularies, as in
+        :meth:`partial_fit`.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialization, shuffling, dropout and the validation
         split. The same value gives identical predictions on CPU.
@@ -249,11 +264,13 @@ class MultiTaskRecommender(BaseEstimator):
         "batch_norm": ["boolean"],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "device": [str],
         "verbose": ["verbose"],
@@ -287,11 +304,13 @@ class MultiTaskRecommender(BaseEstimator):
         batch_norm: bool = False,
         lr: float = 1e-3,
         weight_decay: float = 0.0,
+        max_grad_norm: float | None = None,
         batch_size: int = 256,
         max_epochs: int = 10,
         early_stopping: bool = False,
         validation_fraction: float | None = None,
         n_iter_no_change: int = 5,
+        warm_start: bool = False,
         random_state: int | np.random.RandomState | None = None,
         device: str = "cpu",
         verbose: int = 0,
@@ -321,11 +340,13 @@ class MultiTaskRecommender(BaseEstimator):
         self.batch_norm = batch_norm
         self.lr = lr
         self.weight_decay = weight_decay
+        self.max_grad_norm = max_grad_norm
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
@@ -347,6 +368,39 @@ class MultiTaskRecommender(BaseEstimator):
         self : MultiTaskRecommender
         """
         self._validate_params()
+        if self.warm_start and hasattr(self, "net_"):
+            return self._continue_training(X, y, epochs=self.max_epochs)
+        return self._fit_new(X, y, epochs=self.max_epochs)
+
+    def partial_fit(self, X: Any, y: Any) -> MultiTaskRecommender:
+        """Train one more epoch on ``X``, ``y``, continuing from the fitted model.
+
+        The first call fits a new model (one epoch). Later calls keep the
+        weights and extend the model with what the new rows bring: users,
+        items and categories never seen before get new codes and new embedding
+        rows (the trained rows are kept), so they stop being scored as unseen;
+        their descriptions and interactions join the catalog (and the
+        interaction histories). Column roles, numeric scalers, text encoders
+        and task classes stay those of the first fit.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The same columns as in the first fit.
+        y : DataFrame, Series or array-like
+            The same tasks as in the first fit; classification labels must be
+            among the classes seen then.
+
+        Returns
+        -------
+        self : MultiTaskRecommender
+        """
+        self._validate_params()
+        if not hasattr(self, "net_"):
+            return self._fit_new(X, y, epochs=1)
+        return self._continue_training(X, y, epochs=1)
+
+    def _fit_new(self, X: Any, y: Any, epochs: int) -> MultiTaskRecommender:
         if self.batch_norm and self.batch_size < 2:
             raise ValueError(
                 f"batch_norm=True needs batch_size >= 2 to normalize; got {self.batch_size}."
@@ -376,15 +430,48 @@ class MultiTaskRecommender(BaseEstimator):
         text_dim = sum(t.shape[1] for t in features["text"].tables) if "text" in features else 0
         dataset = TensorDictDataset(features, self._encode_targets(Y))
 
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        seed = self._seed()
         # Fork the global torch RNG: seeding for reproducibility must not
         # change the random stream of the user's own code.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.net_ = self._build_net(weights, seed, n_samples=len(dataset), text_dim=text_dim)
-            self.net_.fit(dataset, y=None)
+            self.net_.initialize()
+            self.net_.partial_fit(dataset, y=None, epochs=epochs)
         self.n_iter_ = len(self.net_.history)
         return self
+
+    def _seed(self) -> int:
+        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+
+    def _continue_training(self, X: Any, y: Any, epochs: int) -> MultiTaskRecommender:
+        """More epochs on new data, growing vocabularies, catalog and histories."""
+        X = self._check_x(X, reset=False)
+        Y = self._targets_frame(y, n_samples=len(X), reset=False)
+        encoded_targets = self._encode_targets(Y)  # refuses unknown classes first
+        added = self.schema_.extend(X)
+        interactions_changed = False
+        if hasattr(self, "catalog_"):
+            interactions_changed = self.catalog_.update(X, self.schema_, self._interaction_mask(Y))
+        dataset = TensorDictDataset(self._features(X), encoded_targets)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self._seed() + self.n_iter_)
+            if added or (interactions_changed and self.interaction_history):
+                self._grow_network()
+            before = len(self.net_.history)
+            self.net_.partial_fit(dataset, y=None, epochs=epochs)
+        self.n_iter_ += len(self.net_.history) - before
+        return self
+
+    def _grow_network(self) -> None:
+        """Rebuild the network for the grown vocabularies, keeping every trained weight."""
+        old = self.net_.module_
+        new = self._build_module(old.embeddings[0].text_dim).to(self.net_.device)
+        load_grown_state(new, old.state_dict())
+        new.train(old.training)
+        self.net_.module_ = new
+        # The optimizer's moments belong to the old tensors; new tables start afresh.
+        self.net_.initialize_optimizer()
 
     def _fit_catalog(self, X: pd.DataFrame, Y: pd.DataFrame) -> None:
         """Learn users, items and interactions when the id columns are known."""
@@ -394,19 +481,21 @@ class MultiTaskRecommender(BaseEstimator):
             if self.interaction_history:
                 raise ValueError("interaction_history=True needs user_col and item_col.")
             return
-        if self.interaction_task is None:
-            interactions = np.ones(len(X), dtype=bool)
-        else:
-            task = self.tasks_.get(self.interaction_task)
-            if task is None or task.task_type != "binary":
-                raise ValueError(
-                    f"interaction_task={self.interaction_task!r} must name a binary task; "
-                    f"tasks are {list(self.tasks_)}."
-                )
-            interactions = task.encode(Y[self.interaction_task]) == 1
         self.catalog_ = Catalog(
             self.user_col, self.item_col, self.user_features, self.item_features
-        ).fit(X, self.schema_, interactions)
+        ).fit(X, self.schema_, self._interaction_mask(Y))
+
+    def _interaction_mask(self, Y: pd.DataFrame) -> np.ndarray:
+        """Rows of ``Y`` that are interactions (see ``interaction_task``)."""
+        if self.interaction_task is None:
+            return np.ones(len(Y), dtype=bool)
+        task = self.tasks_.get(self.interaction_task)
+        if task is None or task.task_type != "binary":
+            raise ValueError(
+                f"interaction_task={self.interaction_task!r} must name a binary task; "
+                f"tasks are {list(self.tasks_)}."
+            )
+        return task.encode(Y[self.interaction_task]) == 1
 
     def _fit_text_encoders(self, X: pd.DataFrame) -> None:
         """One encoder per text column, fitted on the column's distinct texts."""
@@ -634,6 +723,8 @@ class MultiTaskRecommender(BaseEstimator):
                 callbacks.append((f"valid_{name}_loss", PassthroughScoring(f"valid_{name}_loss")))
             callbacks.append(("task_metrics", TaskValidationMetrics()))
         callbacks.append(("loss_weighting", LossWeightingHooks()))
+        if self.max_grad_norm is not None:
+            callbacks.append(("gradient_clipping", GradientNormClipping(self.max_grad_norm)))
         if self.early_stopping:
             callbacks.append(
                 (
@@ -1197,6 +1288,55 @@ class MultiTaskRecommender(BaseEstimator):
             Fitted, predicting what the saved model predicted.
         """
         return load_model(cls, path, device=device)
+
+    # ------------------------------------------------------------- serving
+
+    def onnx_inputs(self, X: Any) -> dict[str, np.ndarray]:
+        """The inputs of the graph written by :meth:`export_onnx` for the rows of ``X``.
+
+        Returns
+        -------
+        dict
+            ``categorical`` (int64 codes, 0 = unseen), ``numeric`` (float32,
+            raw: the graph standardizes them), and when the model has them
+            ``in_history`` (float32 flags) and ``text`` (float32 vectors).
+        """
+        check_is_fitted(self)
+        X = self._check_x(X, reset=False)
+        features = self._features(X)
+        schema = self.schema_
+        inputs = {
+            "categorical": features["categorical"],
+            "numeric": (features["numeric"] * schema.scale_ + schema.mean_).astype(np.float32),
+        }
+        if "in_history" in features:
+            inputs["in_history"] = features["in_history"].astype(np.float32)
+        if "text" in features:
+            inputs["text"] = features["text"][:].numpy()
+        return {name: inputs[name] for name in onnx_input_names(self)}
+
+    def export_onnx(self, path: str | os.PathLike) -> Path:
+        """Write the network, numeric scaling included, as an ONNX graph.
+
+        The graph's inputs are those of :meth:`onnx_inputs` (a server encodes
+        ids with the vocabularies of :meth:`save`'s ``config.json``: the
+        ``i``-th category has code ``i + 1``, unknown ones 0); its outputs,
+        one per task and named after it, are the positive-class probability
+        (binary), the class probabilities (multiclass) or the value
+        (regression). The batch dimension is dynamic. Needs the ``onnx``
+        extra.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The ``.onnx`` file to write.
+
+        Returns
+        -------
+        Path
+        """
+        check_is_fitted(self)
+        return export_onnx(self, path)
 
     # -------------------------------------------------------------- experts
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -61,7 +62,8 @@ class MultiTaskNet(NeuralNet):
     ``train_<task>_loss`` / ``valid_<task>_loss`` (averaged per epoch by
     skorch's ``PassthroughScoring``). Training steps go through the loss
     weighting strategy's ``backward_step``, so gradient-based strategies
-    (GradNorm, PCGrad) control the backward pass.
+    (GradNorm, PCGrad) control the backward pass. A loss that is not finite
+    stops training with a ``ValueError`` naming the task and the epoch.
     """
 
     def _set_training(self, training: bool = True) -> None:
@@ -80,8 +82,18 @@ class MultiTaskNet(NeuralNet):
         task_losses = self.criterion_.task_losses(y_pred, y_true)
         prefix = "train" if training else "valid"
         for task, value in zip(self.criterion_.tasks, task_losses.detach().cpu(), strict=True):
-            self.history.record_batch(f"{prefix}_{task.name}_loss", value.item())
+            value = value.item()
+            if not math.isfinite(value):
+                self._diverged(f"the {prefix} loss of task {task.name!r} is {value}")
+            self.history.record_batch(f"{prefix}_{task.name}_loss", value)
         return task_losses
+
+    def _diverged(self, what: str) -> None:
+        # The history has one row per started epoch (skorch counts from 1).
+        raise ValueError(
+            f"Training diverged in epoch {len(self.history)}: {what}. Lower lr, set "
+            "max_grad_norm, or check the targets for extreme values."
+        )
 
     def get_loss(self, y_pred, y_true, X=None, training=False) -> torch.Tensor:
         return self.criterion_(self.get_task_losses(y_pred, y_true, training))
@@ -92,4 +104,8 @@ class MultiTaskNet(NeuralNet):
         y_pred = self.infer(Xi, **fit_params)
         task_losses = self.get_task_losses(y_pred, yi, training=True)
         loss = self.criterion_.backward_step(task_losses, self.module_)
+        if not torch.isfinite(loss):
+            # Finite task losses can still combine into a non-finite total
+            # (a learned weight that overflowed).
+            self._diverged(f"the weighted total loss is {loss.item()}")
         return {"loss": loss, "y_pred": y_pred}

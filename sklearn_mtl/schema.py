@@ -138,6 +138,29 @@ class FeatureSchema:
         self.scale_ = np.where(scale > 0, scale, 1.0)
         return self
 
+    def extend(self, X: pd.DataFrame) -> int:
+        """Append the categories of ``X`` never seen before to the vocabularies.
+
+        Existing codes never change, so embedding rows stay valid; new
+        categories get the next codes, in the order they appear. Numeric
+        scalers are kept (changing them would move every input).
+
+        Returns
+        -------
+        int
+            Number of categories added over all columns.
+        """
+        added = 0
+        for column in self.categorical_columns_:
+            values = X[column]
+            observed = pd.unique(values[~pd.isna(values)].to_numpy(dtype=object))
+            vocabulary = self.vocabularies_[column]
+            new = observed[vocabulary.get_indexer(observed) < 0]
+            if len(new):
+                self.vocabularies_[column] = vocabulary.append(pd.Index(new, dtype=object))
+                added += len(new)
+        return added
+
     @property
     def cardinalities_(self) -> list[int]:
         """Rows of each embedding table: the vocabulary plus the unseen code."""

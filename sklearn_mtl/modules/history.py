@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["InteractionHistory"]
+__all__ = ["InteractionHistory", "PooledHistory"]
 
 
 def _csr(rows: np.ndarray, cols: np.ndarray, n_rows: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -108,6 +108,53 @@ class InteractionHistory(nn.Module):
             self.user_counts[users].unsqueeze(1) - own
         ).clamp(min=1.0)
         item_side = (item_sums - own * self.user_vectors(users)) / (
+            self.item_counts[items].unsqueeze(1) - own
+        ).clamp(min=1.0)
+        return torch.cat([user_side, item_side], dim=1)
+
+    def pooled(self) -> PooledHistory:
+        """The same computation with every user's and item's sum precomputed.
+
+        For inference and export: a fixed model needs no embedding bags, only
+        lookups (which every serving runtime has).
+        """
+        with torch.no_grad():
+            every_user = torch.arange(len(self.user_indptr) - 1, device=self.user_indptr.device)
+            every_item = torch.arange(len(self.item_indptr) - 1, device=self.item_indptr.device)
+            user_sums = _pooled_sums(
+                self.user_indptr, self.user_items, self.item_vectors.weight, every_user
+            )
+            item_sums = _pooled_sums(
+                self.item_indptr, self.item_users, self.user_vectors.weight, every_item
+            )
+        return PooledHistory(self, user_sums, item_sums)
+
+
+class PooledHistory(nn.Module):
+    """:class:`InteractionHistory` with precomputed sums (see ``pooled``)."""
+
+    def __init__(
+        self, history: InteractionHistory, user_sums: torch.Tensor, item_sums: torch.Tensor
+    ) -> None:
+        super().__init__()
+        self.user_position = history.user_position
+        self.item_position = history.item_position
+        self.output_dim = history.output_dim
+        self.register_buffer("user_sums", user_sums.detach().clone())
+        self.register_buffer("item_sums", item_sums.detach().clone())
+        self.register_buffer("user_counts", history.user_counts.clone())
+        self.register_buffer("item_counts", history.item_counts.clone())
+        self.register_buffer("item_vectors", history.item_vectors.weight.detach().clone())
+        self.register_buffer("user_vectors", history.user_vectors.weight.detach().clone())
+
+    def forward(self, categorical: torch.Tensor, in_history: torch.Tensor) -> torch.Tensor:
+        users = categorical[:, self.user_position]
+        items = categorical[:, self.item_position]
+        own = in_history.to(self.user_sums.dtype).unsqueeze(1)
+        user_side = (self.user_sums[users] - own * self.item_vectors[items]) / (
+            self.user_counts[users].unsqueeze(1) - own
+        ).clamp(min=1.0)
+        item_side = (self.item_sums[items] - own * self.user_vectors[users]) / (
             self.item_counts[items].unsqueeze(1) - own
         ).clamp(min=1.0)
         return torch.cat([user_side, item_side], dim=1)
