@@ -776,6 +776,10 @@ class MultiTaskRecommender(BaseEstimator):
     def _check_x(self, X: Any, *, reset: bool) -> pd.DataFrame:
         """Check ``X`` and return it as a DataFrame (integer column labels for arrays)."""
         if isinstance(X, pd.DataFrame):
+            if X.columns.has_duplicates:
+                raise ValueError(
+                    f"X has duplicate columns: {list(X.columns[X.columns.duplicated()])}."
+                )
             if not reset and hasattr(self, "feature_names_in_"):
                 X = self._reorder_columns(X)
             validate_data(self, X, skip_check_array=True, reset=reset)
@@ -786,11 +790,13 @@ class MultiTaskRecommender(BaseEstimator):
                 )
             if X.shape[1] == 0:
                 raise ValueError("X has no columns; at least one feature is required.")
-            if X.columns.has_duplicates:
-                raise ValueError(
-                    f"X has duplicate columns: {list(X.columns[X.columns.duplicated()])}."
-                )
             return X
+        if not reset and self.schema_.categorical_columns_ and hasattr(self, "feature_names_in_"):
+            # An array cannot say which of its columns hold the categories.
+            raise ValueError(
+                f"X is a {type(X).__name__}, but this model was fitted on a DataFrame with "
+                f"columns {list(self.feature_names_in_)}; pass X as such a DataFrame."
+            )
         array = validate_data(self, X, dtype="numeric", reset=reset)
         return pd.DataFrame(array)
 

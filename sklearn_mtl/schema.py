@@ -33,6 +33,8 @@ def _finite_numbers(column: Hashable, values: pd.Series) -> np.ndarray:
             f"Column {column!r} is not numeric (dtype {values.dtype}); list it "
             "in categorical_features or convert it to numbers."
         )
+    if pd.api.types.is_complex_dtype(values):
+        raise TypeError(f"Column {column!r} holds complex numbers; features must be real numbers.")
     as_float = values.to_numpy(dtype=np.float64, na_value=np.nan)
     if not np.all(np.isfinite(as_float)):
         raise ValueError(
@@ -40,6 +42,20 @@ def _finite_numbers(column: Hashable, values: pd.Series) -> np.ndarray:
             "must be finite (impute them first, e.g. with SimpleImputer)."
         )
     return as_float
+
+
+def _categories(column: Hashable, values: pd.Series) -> np.ndarray:
+    """The distinct non-missing values of a categorical column, in order of appearance."""
+    try:
+        observed = values[~pd.isna(values)]
+        return pd.unique(observed.to_numpy(dtype=object))
+    except (TypeError, ValueError):
+        kinds = sorted({type(v).__name__ for v in values})
+        raise TypeError(
+            f"Column {column!r} is categorical but holds values that cannot be "
+            f"categories (types {kinds}); categories must be hashable scalars such "
+            "as strings or integers."
+        ) from None
 
 
 class FeatureSchema:
@@ -128,9 +144,7 @@ class FeatureSchema:
 
         self.vocabularies_ = {}
         for column in self.categorical_columns_:
-            values = X[column]
-            observed = values[~pd.isna(values)]
-            self.vocabularies_[column] = pd.Index(pd.unique(observed.to_numpy(dtype=object)))
+            self.vocabularies_[column] = pd.Index(_categories(column, X[column]))
 
         numeric = self._numeric_block(X)
         self.mean_ = numeric.mean(axis=0) if len(numeric) else np.zeros(numeric.shape[1])
@@ -152,8 +166,7 @@ class FeatureSchema:
         """
         added = 0
         for column in self.categorical_columns_:
-            values = X[column]
-            observed = pd.unique(values[~pd.isna(values)].to_numpy(dtype=object))
+            observed = _categories(column, X[column])
             vocabulary = self.vocabularies_[column]
             new = observed[vocabulary.get_indexer(observed) < 0]
             if len(new):
@@ -174,7 +187,12 @@ class FeatureSchema:
 
     def encode_categorical(self, column: Hashable, values: pd.Series) -> np.ndarray:
         """Codes of one categorical column; unseen and missing values get ``UNSEEN_CODE``."""
-        index = self.vocabularies_[column].get_indexer(values.to_numpy(dtype=object))
+        try:
+            index = self.vocabularies_[column].get_indexer(values.to_numpy(dtype=object))
+        except TypeError:
+            raise TypeError(
+                f"Column {column!r} holds values that cannot be categories (not hashable)."
+            ) from None
         return (index + 1).astype(np.int64)
 
     def standardize(self, column: Hashable, values: pd.Series) -> np.ndarray:

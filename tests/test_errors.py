@@ -173,3 +173,32 @@ def test_validation_fraction_too_small_for_the_data():
     X, y = small()
     with pytest.raises(ValueError, match=r"validation_fraction=0\.01 leaves 0 of 6 rows"):
         MultiTaskRecommender(early_stopping=True, validation_fraction=0.01, **FAST).fit(X, y)
+
+
+def test_complex_numbers_are_refused_not_truncated():
+    X, y = small()
+    with pytest.raises(TypeError, match="Column 'age' holds complex numbers"):
+        MultiTaskRecommender(**FAST).fit(X.assign(age=X["age"] + 1j), y)
+
+
+def test_unhashable_categories_name_the_column():
+    X, y = small()
+    bad = X.assign(user=[["a"], ["b"], ["c"]] * 2)
+    with pytest.raises(TypeError, match="Column 'user' is categorical"):
+        MultiTaskRecommender(**FAST).fit(bad, y)
+    model = MultiTaskRecommender(**FAST).fit(X, y)
+    with pytest.raises(TypeError, match="Column 'user'"):
+        model.predict(bad)
+
+
+def test_duplicate_columns():
+    X, y = small()
+    with pytest.raises(ValueError, match=r"duplicate columns: \['age'\]"):
+        MultiTaskRecommender(**FAST).fit(pd.concat([X, X[["age"]]], axis=1), y)
+
+
+def test_array_for_a_model_fitted_on_a_frame_with_categories():
+    X, y = small()
+    model = MultiTaskRecommender(**FAST).fit(X, y)
+    with pytest.raises(ValueError, match=r"fitted on a DataFrame with columns \['user', 'age'\]"):
+        model.predict(X.to_numpy())
