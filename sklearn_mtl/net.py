@@ -66,6 +66,18 @@ class MultiTaskNet(NeuralNet):
     stops training with a ``ValueError`` naming the task and the epoch.
     """
 
+    def initialize(self) -> MultiTaskNet:
+        super().initialize()
+        # The estimator passes the module and criterion as instances, so the
+        # ``module``/``criterion`` parameters are the very objects that
+        # ``module_``/``criterion_`` are, possibly on CUDA. Listing them as
+        # CUDA-dependent makes pickles of GPU-trained nets load on CPU-only
+        # machines (skorch maps those attributes to the available device).
+        missing = [p for p in ("module", "criterion") if p not in self.cuda_dependent_attributes_]
+        if missing:
+            self.cuda_dependent_attributes_ = [*self.cuda_dependent_attributes_, *missing]
+        return self
+
     def _set_training(self, training: bool = True) -> None:
         # skorch switches every module's mode before every batch, which walks
         # the whole module tree each time (~10% of an epoch of a small tabular

@@ -47,3 +47,98 @@ def test_expert_usage_and_early_stopping_on_cuda(data):
     ).fit(X, y)
     assert model.n_iter_ < 30
     np.testing.assert_allclose(model.expert_usage(X).sum(axis=1), 1.0, rtol=1e-5)
+
+
+def _trained_on_cuda(data, **params):
+    X, y = data
+    base = dict(
+        user_col="user_id",
+        item_col="item_id",
+        interaction_history=True,
+        architecture="mmoe",
+        batch_norm=True,
+        max_epochs=2,
+        lr=1e-2,
+        random_state=0,
+        device="cuda",
+    )
+    return MultiTaskRecommender(**{**base, **params}).fit(X, y)
+
+
+def test_cuda_model_saved_and_loaded_on_cpu_predicts_the_same(data, tmp_path):
+    X, _ = data
+    model = _trained_on_cuda(data)
+    loaded = MultiTaskRecommender.load(model.save(tmp_path / "m"), device="cpu")
+    assert all(not p.is_cuda for p in loaded.net_.module_.parameters())
+    assert loaded.device == "cpu"
+    np.testing.assert_allclose(loaded.predict(X)["rating"], model.predict(X)["rating"], atol=1e-5)
+    top_cpu, top_cuda = loaded.recommend(["u1", "u2"], k=5), model.recommend(["u1", "u2"], k=5)
+    np.testing.assert_allclose(top_cpu["score"], top_cuda["score"], atol=1e-5)
+
+
+def test_cuda_model_loads_in_a_process_without_cuda(data, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import joblib
+
+    X, _ = data
+    model = _trained_on_cuda(data)
+    model.save(tmp_path / "saved")
+    joblib.dump(model, tmp_path / "model.joblib")
+    X.to_csv(tmp_path / "X.csv", index=False)
+    np.save(tmp_path / "expected.npy", model.predict(X)["rating"].to_numpy())
+    script = f"""
+import warnings, joblib, numpy as np, pandas as pd, torch
+from sklearn_mtl import MultiTaskRecommender
+assert not torch.cuda.is_available()
+X = pd.read_csv({str(tmp_path / "X.csv")!r}, dtype={{"user_id": str, "item_id": str,
+    "gender": str, "segment": str, "item_category": str}})
+expected = np.load({str(tmp_path / "expected.npy")!r})
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    loaded = MultiTaskRecommender.load({str(tmp_path / "saved")!r})
+assert any("CUDA is not available" in str(w.message) for w in caught)
+np.testing.assert_allclose(loaded.predict(X)["rating"], expected, atol=1e-5)
+pickled = joblib.load({str(tmp_path / "model.joblib")!r})
+np.testing.assert_allclose(pickled.predict(X)["rating"], expected, atol=1e-5)
+print(len(pickled.recommend(["u1"], k=3)), "OK")
+"""
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith("3 OK")
+
+
+def test_partial_fit_text_and_export_on_cuda(data, tmp_path):
+    from sklearn.base import BaseEstimator, TransformerMixin
+
+    class Letters(TransformerMixin, BaseEstimator):
+        def fit(self, X, y=None):
+            return self
+
+        def transform(self, X):
+            texts = np.asarray(X).reshape(-1)
+            return np.array([[t.count(c) for c in "0123456789"] for t in texts], np.float32)
+
+    X, y = data
+    X = X.assign(title="item " + X["item_id"])
+    old = X["user_id"].isin([f"u{i}" for i in range(40)]).to_numpy()
+    model = _trained_on_cuda((X[old], y[old]), text_features=["title"], text_encoder=Letters())
+    model.partial_fit(X[~old], y[~old])
+    assert all(p.is_cuda for p in model.net_.module_.parameters())
+    assert (model.schema_.encode_categorical("user_id", X.loc[~old, "user_id"]) > 0).all()
+    assert np.isfinite(model.predict(X)["rating"]).all()
+    new_items = X.drop_duplicates("item_id").head(3).assign(item_id=["n1", "n2", "n3"])
+    assert len(model.recommend(["u50"], k=2, items=new_items)) == 2
+    try:
+        import onnxruntime
+        import onnxscript  # noqa: F401
+    except ImportError:
+        return
+    path = model.export_onnx(tmp_path / "m.onnx")
+    outputs = onnxruntime.InferenceSession(str(path)).run(None, model.onnx_inputs(X))
+    np.testing.assert_allclose(outputs[2], model.predict(X)["rating"], atol=1e-4)
