@@ -74,3 +74,8 @@ def test_bench_cold_start_runs():
 def test_cold_start_example_runs():
     out = run("examples/cold_start.py")
     assert "Top 10 new films" in out
+
+
+def test_serving_example_runs():
+    out = run("examples/serving.py")
+    assert "loaded model predicts the same: True" in out
