@@ -218,7 +218,9 @@ def _text_encoders_to_json(model: Any, tensors: dict[str, torch.Tensor]) -> list
                 continue
             prefix = f"text.{j}.pca.{k}."
             for attribute in ("components_", "mean_", "explained_variance_"):
-                tensors[prefix + attribute] = torch.as_tensor(getattr(pca, attribute)).clone()
+                tensors[prefix + attribute] = (
+                    torch.as_tensor(getattr(pca, attribute)).contiguous().clone()
+                )
             pcas.append({"params": to_json(pca.get_params(), "PCA"), "prefix": prefix})
         specs.append(
             {

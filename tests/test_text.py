@@ -262,3 +262,20 @@ def test_text_with_a_validation_split_and_gates(titled):
     ).fit(X, y)
     assert "valid_loss" in model.net_.history[-1]
     assert model.expert_usage(X.head(50)).shape == (3, 4)
+
+
+def test_text_model_with_reduction_saves_and_loads(titled, tmp_path):
+    X, y = titled
+    model = MultiTaskRecommender(
+        user_col="user_id",
+        item_col="item_id",
+        text_features=["title"],
+        text_encoder=SentenceEmbedder(n_components=4, random_state=0),
+        max_epochs=1,
+        random_state=0,
+    ).fit(X, y)
+    loaded = MultiTaskRecommender.load(model.save(tmp_path / "m"))
+    assert loaded.text_encoders_["title"].pcas_[0].n_components_ == 4
+    pd.testing.assert_frame_equal(loaded.predict(X), model.predict(X))
+    new = X.head(2).assign(item_id="unseen", title=["a strange novel", "a loud album"])
+    pd.testing.assert_frame_equal(loaded.predict(new), model.predict(new))
