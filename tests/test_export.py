@@ -96,3 +96,14 @@ def test_onnx_inputs_checks_x_like_predict(data):
     model = MultiTaskRecommender(max_epochs=1).fit(X.drop(columns="title"), y)
     with pytest.raises(ValueError, match="feature names"):
         model.onnx_inputs(pd.DataFrame({"other": [1.0]}))
+
+
+def test_model_fitted_on_arrays_exports(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = np.c_[X[:, 0] > 0, X[:, 1]]
+    model = MultiTaskRecommender({0: "binary", 1: "regression"}, max_epochs=1).fit(X, y)
+    session = ort.InferenceSession(str(model.export_onnx(tmp_path / "m.onnx")))
+    assert [i.name for i in session.get_inputs()] == ["numeric"]
+    _, value = session.run(None, model.onnx_inputs(X))
+    np.testing.assert_allclose(value, model.predict(X)[:, 1].astype(float), atol=1e-5)
