@@ -86,10 +86,7 @@ class Catalog:
         self.items_ = X.groupby(self.item_col, sort=False)[self.item_features_].last()
 
         self.n_item_codes_ = len(schema.vocabularies_[self.item_col]) + 1
-        user_codes = schema.encode_categorical(self.user_col, X[self.user_col])
-        item_codes = schema.encode_categorical(self.item_col, X[self.item_col])
-        keys = user_codes[interactions] * self.n_item_codes_ + item_codes[interactions]
-        self.interactions_ = np.unique(keys)
+        self.interactions_ = np.unique(self._keys(X, schema, interactions))
         self._schema = schema
         return self
 
@@ -113,14 +110,18 @@ class Catalog:
         # Keys depend on the number of item codes, which may have grown.
         old_users, old_items = self.interaction_codes()
         self.n_item_codes_ = len(schema.vocabularies_[self.item_col]) + 1
-        user_codes = schema.encode_categorical(self.user_col, X[self.user_col])[interactions]
-        item_codes = schema.encode_categorical(self.item_col, X[self.item_col])[interactions]
         old_keys = old_users * self.n_item_codes_ + old_items
-        keys = np.union1d(old_keys, user_codes * self.n_item_codes_ + item_codes)
+        keys = np.union1d(old_keys, self._keys(X, schema, interactions))
         changed = len(keys) != len(old_keys)
         self.interactions_ = keys
         self._schema = schema
         return changed
+
+    def _keys(self, X: pd.DataFrame, schema: FeatureSchema, interactions: np.ndarray) -> np.ndarray:
+        """Keys ``user_code * n_item_codes_ + item_code`` of the interaction rows of ``X``."""
+        users = schema.encode_categorical(self.user_col, X[self.user_col])[interactions]
+        items = schema.encode_categorical(self.item_col, X[self.item_col])[interactions]
+        return users * self.n_item_codes_ + items
 
     @staticmethod
     def _columns(X, name, given, inferred) -> list:

@@ -1310,10 +1310,10 @@ class MultiTaskRecommender(BaseEstimator):
         check_is_fitted(self)
         X = self._check_x(X, reset=False)
         features = self._features(X)
-        schema = self.schema_
         inputs = {
             "categorical": features["categorical"],
-            "numeric": (features["numeric"] * schema.scale_ + schema.mean_).astype(np.float32),
+            # Raw values: the graph standardizes them itself.
+            "numeric": self.schema_.numeric_values(X).astype(np.float32),
         }
         if "in_history" in features:
             inputs["in_history"] = features["in_history"].astype(np.float32)

@@ -146,7 +146,7 @@ class FeatureSchema:
         for column in self.categorical_columns_:
             self.vocabularies_[column] = pd.Index(_categories(column, X[column]))
 
-        numeric = self._numeric_block(X)
+        numeric = self.numeric_values(X)
         self.mean_ = numeric.mean(axis=0) if len(numeric) else np.zeros(numeric.shape[1])
         scale = numeric.std(axis=0) if len(numeric) else np.ones(numeric.shape[1])
         self.scale_ = np.where(scale > 0, scale, 1.0)
@@ -179,7 +179,8 @@ class FeatureSchema:
         """Rows of each embedding table: the vocabulary plus the unseen code."""
         return [len(self.vocabularies_[c]) + 1 for c in self.categorical_columns_]
 
-    def _numeric_block(self, X: pd.DataFrame) -> np.ndarray:
+    def numeric_values(self, X: pd.DataFrame) -> np.ndarray:
+        """The numeric columns of ``X`` as float64, unscaled (each must be finite)."""
         block = np.empty((len(X), len(self.numeric_columns_)), dtype=np.float64)
         for j, column in enumerate(self.numeric_columns_):
             block[:, j] = _finite_numbers(column, X[column])
@@ -214,5 +215,5 @@ class FeatureSchema:
         categorical = np.zeros((len(X), len(self.categorical_columns_)), dtype=np.int64)
         for j, column in enumerate(self.categorical_columns_):
             categorical[:, j] = self.encode_categorical(column, X[column])
-        numeric = ((self._numeric_block(X) - self.mean_) / self.scale_).astype(np.float32)
+        numeric = ((self.numeric_values(X) - self.mean_) / self.scale_).astype(np.float32)
         return {"categorical": categorical, "numeric": numeric}
