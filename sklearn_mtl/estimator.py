@@ -42,6 +42,7 @@ from .modules import (
     Tower,
 )
 from .modules.growth import load_grown_state
+from .modules.history import HISTORY_POOLINGS
 from .net import MultiTaskLoss, MultiTaskNet
 from .persistence import load_model, save_model
 from .schema import FeatureSchema
@@ -143,7 +144,15 @@ class MultiTaskRecommender(BaseEstimator):
         they interacted with, and each item by the mean of learned vectors of
         the users who interacted with it (SVD++ on both sides), from the
         training rows only. A pair that is itself a training interaction is
-        left out of both means, so the model never reads its own label.
+        left out of both means, so the model never reads its own label. The
+        products of these vectors with the item's and the user's own factors
+        (SVD++'s interaction term) are fed as well.
+    history_pooling : {"mean", "sigmoid_sum"}, default="mean"
+        How ``interaction_history`` pools a history: ``"mean"`` normalises
+        the sum by the history length (SVD++); ``"sigmoid_sum"`` passes the
+        sum through a sigmoid, the encoder of AutoRec, which keeps how long
+        the history is (best for rating prediction on MovieLens, with
+        ``weight_decay=1e-3``).
     text_features : list of str, default=None
         Free-text columns (titles, descriptions). Each distinct text is
         embedded once per ``fit``/``predict`` by ``text_encoder`` and enters
@@ -257,6 +266,7 @@ class MultiTaskRecommender(BaseEstimator):
         "user_features": [list, tuple, None],
         "item_features": [list, tuple, None],
         "interaction_history": ["boolean"],
+        "history_pooling": [StrOptions(set(HISTORY_POOLINGS))],
         "interaction_task": [str, None],
         "text_features": [list, tuple, None],
         "text_encoder": [HasMethods(["fit", "transform"]), None],
@@ -297,6 +307,7 @@ class MultiTaskRecommender(BaseEstimator):
         user_features: list[str] | None = None,
         item_features: list[str] | None = None,
         interaction_history: bool = False,
+        history_pooling: str = "mean",
         interaction_task: str | None = None,
         text_features: list[str] | None = None,
         text_encoder: Any = None,
@@ -333,6 +344,7 @@ class MultiTaskRecommender(BaseEstimator):
         self.user_features = user_features
         self.item_features = item_features
         self.interaction_history = interaction_history
+        self.history_pooling = history_pooling
         self.interaction_task = interaction_task
         self.text_features = text_features
         self.text_encoder = text_encoder
@@ -693,6 +705,7 @@ class MultiTaskRecommender(BaseEstimator):
             dim=self._side_dim(),
             user_position=columns.index(self.user_col),
             item_position=columns.index(self.item_col),
+            pooling=self.history_pooling,
         )
 
     def _build_weighting(self) -> LossWeighting:

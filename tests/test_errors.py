@@ -153,6 +153,7 @@ def test_bad_task_weights(weights, message):
         ("lr", -1.0),
         ("embedding_dim", "big"),
         ("validation_fraction", 1.0),
+        ("history_pooling", "median"),
     ],
 )
 def test_invalid_parameters_name_the_parameter(param, value):

@@ -40,6 +40,12 @@ CONFIGS = {
     "mmoe-history": dict(
         user_col="user_id", item_col="item_id", interaction_history=True, architecture="mmoe"
     ),
+    "sigmoid-sum-history": dict(
+        user_col="user_id",
+        item_col="item_id",
+        interaction_history=True,
+        history_pooling="sigmoid_sum",
+    ),
     "ple-batchnorm-text": dict(architecture="ple", batch_norm=True, text_features=["title"]),
     "single": dict(architecture="single"),
 }

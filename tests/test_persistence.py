@@ -33,6 +33,12 @@ CONFIGS = {
         embedding_dim="auto",
     ),
     "ple-batchnorm": dict(architecture="ple", batch_norm=True, loss_weighting="gradnorm"),
+    "sigmoid-sum-history": dict(
+        user_col="user_id",
+        item_col="item_id",
+        interaction_history=True,
+        history_pooling="sigmoid_sum",
+    ),
     "esmm": dict(architecture="esmm", esmm_chain=["click", "like"], tasks=None),
 }
 

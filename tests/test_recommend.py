@@ -97,7 +97,7 @@ def test_recommend_all_users_over_all_items_is_batched(recommender, log):
     assert set(top["user_id"]) == set(users)
 
 
-def test_history_leaves_the_scored_pair_out():
+def _toy_history(pooling: str = "mean") -> InteractionHistory:
     # Two users, three items; interactions (0,1), (0,2), (1,1) in codes.
     history = InteractionHistory(
         np.array([1, 1, 2]),
@@ -107,21 +107,54 @@ def test_history_leaves_the_scored_pair_out():
         dim=2,
         user_position=0,
         item_position=1,
+        pooling=pooling,
     )
     with torch.no_grad():
         history.item_vectors.weight.copy_(torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]))
         history.user_vectors.weight.copy_(torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]]))
-    pairs = torch.tensor([[1, 1], [1, 1], [2, 2], [0, 1]])
-    flags = torch.tensor([1.0, 0.0, 0.0, 0.0])
-    out = history(pairs, flags)
+        history.user_factors.weight.copy_(torch.tensor([[0.0, 0.0], [1.0, 2.0], [3.0, 4.0]]))
+        history.item_factors.weight.copy_(torch.tensor([[0.0, 0.0], [-1.0, 1.0], [2.0, 0.5]]))
+    return history
+
+
+TOY_PAIRS = torch.tensor([[1, 1], [1, 1], [2, 2], [0, 1]])
+TOY_FLAGS = torch.tensor([1.0, 0.0, 0.0, 0.0])
+
+
+def test_history_leaves_the_scored_pair_out():
+    out = _toy_history()(TOY_PAIRS, TOY_FLAGS)
+    assert out.shape == (4, 8)
     # Training pair (user 1, item 1): the user's history is item 2 alone,
     # the item's history is user 2 alone.
-    torch.testing.assert_close(out[0], torch.tensor([0.0, 1.0, 0.0, 10.0]))
+    torch.testing.assert_close(out[0, :4], torch.tensor([0.0, 1.0, 0.0, 10.0]))
     # The same ids, not a training pair: the full means.
-    torch.testing.assert_close(out[1], torch.tensor([0.5, 0.5, 5.0, 5.0]))
+    torch.testing.assert_close(out[1, :4], torch.tensor([0.5, 0.5, 5.0, 5.0]))
     # User 2 has seen item 1; item 2 was seen by user 1.
-    torch.testing.assert_close(out[2], torch.tensor([1.0, 0.0, 10.0, 0.0]))
-    torch.testing.assert_close(out[3], torch.tensor([0.0, 0.0, 5.0, 5.0]))  # unseen user: empty
+    torch.testing.assert_close(out[2, :4], torch.tensor([1.0, 0.0, 10.0, 0.0]))
+    torch.testing.assert_close(out[3, :4], torch.tensor([0.0, 0.0, 5.0, 5.0]))  # unseen user
+
+
+def test_history_crosses_are_factor_times_pooled_vector():
+    out = _toy_history()(TOY_PAIRS, TOY_FLAGS)
+    # Row 1: user 1 (factor [1, 2]) and item 1 (factor [-1, 1]), full means.
+    torch.testing.assert_close(out[1, 4:6], torch.tensor([-1.0, 1.0]) * torch.tensor([0.5, 0.5]))
+    torch.testing.assert_close(out[1, 6:], torch.tensor([1.0, 2.0]) * torch.tensor([5.0, 5.0]))
+
+
+def test_sigmoid_sum_pooling_keeps_the_history_length():
+    out = _toy_history("sigmoid_sum")(TOY_PAIRS, TOY_FLAGS)
+    # Training pair (1, 1): sums without the pair, through a sigmoid.
+    torch.testing.assert_close(out[0, :4], torch.sigmoid(torch.tensor([0.0, 1.0, 0.0, 10.0])))
+    # Not a training pair: the whole sums (not the means).
+    torch.testing.assert_close(out[1, :4], torch.sigmoid(torch.tensor([1.0, 1.0, 10.0, 10.0])))
+    # The pooled model used for export computes the same.
+    pooled = _toy_history("sigmoid_sum").pooled()
+    torch.testing.assert_close(pooled(TOY_PAIRS, TOY_FLAGS), out)
+
+
+def test_unknown_history_pooling_is_rejected():
+    with pytest.raises(ValueError, match="pooling"):
+        _toy_history("median")
 
 
 def test_history_flags_mark_training_pairs(recommender, log):
