@@ -58,7 +58,8 @@ print(f"\nTop 10 for user {user} (ranked by p(watch) + 0.5 p(like)):")
 print(top[["rank", "title", "watched", "like", "rating"]].round(3).to_string(index=False))
 
 # Rating prediction on the official u1 split. Histories pooled through a
-# sigmoid (AutoRec's encoder) with strong weight decay predict ratings best;
+# sigmoid (AutoRec's encoder), their products with the user's and item's own
+# factors, and strong weight decay predict ratings best;
 # benchmarks/bench_movielens.py measures all five folds against Surprise.
 train_index, test_index = ml.folds[0]
 u1_train, u1_test = frame.iloc[train_index], frame.iloc[test_index]
@@ -68,6 +69,7 @@ rater = MultiTaskRecommender(
     item_col="item_id",
     interaction_history=True,
     history_pooling="sigmoid_sum",
+    history_products=True,
     weight_decay=1e-3,
     batch_size=512,
     max_epochs=12,

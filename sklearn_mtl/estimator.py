@@ -144,15 +144,17 @@ class MultiTaskRecommender(BaseEstimator):
         they interacted with, and each item by the mean of learned vectors of
         the users who interacted with it (SVD++ on both sides), from the
         training rows only. A pair that is itself a training interaction is
-        left out of both means, so the model never reads its own label. The
-        products of these vectors with the item's and the user's own factors
-        (SVD++'s interaction term) are fed as well.
+        left out of both means, so the model never reads its own label.
     history_pooling : {"mean", "sigmoid_sum"}, default="mean"
         How ``interaction_history`` pools a history: ``"mean"`` normalises
         the sum by the history length (SVD++); ``"sigmoid_sum"`` passes the
         sum through a sigmoid, the encoder of AutoRec, which keeps how long
         the history is (best for rating prediction on MovieLens, with
         ``weight_decay=1e-3``).
+    history_products : bool, default=False
+        Also feed the element-wise products of the pooled histories with the
+        item's and the user's own factor vectors (SVD++'s interaction term).
+        They help rating prediction and cost a little in ranking.
     text_features : list of str, default=None
         Free-text columns (titles, descriptions). Each distinct text is
         embedded once per ``fit``/``predict`` by ``text_encoder`` and enters
@@ -267,6 +269,7 @@ class MultiTaskRecommender(BaseEstimator):
         "item_features": [list, tuple, None],
         "interaction_history": ["boolean"],
         "history_pooling": [StrOptions(set(HISTORY_POOLINGS))],
+        "history_products": ["boolean"],
         "interaction_task": [str, None],
         "text_features": [list, tuple, None],
         "text_encoder": [HasMethods(["fit", "transform"]), None],
@@ -308,6 +311,7 @@ class MultiTaskRecommender(BaseEstimator):
         item_features: list[str] | None = None,
         interaction_history: bool = False,
         history_pooling: str = "mean",
+        history_products: bool = False,
         interaction_task: str | None = None,
         text_features: list[str] | None = None,
         text_encoder: Any = None,
@@ -345,6 +349,7 @@ class MultiTaskRecommender(BaseEstimator):
         self.item_features = item_features
         self.interaction_history = interaction_history
         self.history_pooling = history_pooling
+        self.history_products = history_products
         self.interaction_task = interaction_task
         self.text_features = text_features
         self.text_encoder = text_encoder
@@ -706,6 +711,7 @@ class MultiTaskRecommender(BaseEstimator):
             user_position=columns.index(self.user_col),
             item_position=columns.index(self.item_col),
             pooling=self.history_pooling,
+            products=self.history_products,
         )
 
     def _build_weighting(self) -> LossWeighting:

@@ -154,6 +154,7 @@ def test_bad_task_weights(weights, message):
         ("embedding_dim", "big"),
         ("validation_fraction", 1.0),
         ("history_pooling", "median"),
+        ("history_products", "yes"),
     ],
 )
 def test_invalid_parameters_name_the_parameter(param, value):

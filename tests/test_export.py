@@ -45,6 +45,7 @@ CONFIGS = {
         item_col="item_id",
         interaction_history=True,
         history_pooling="sigmoid_sum",
+        history_products=True,
     ),
     "ple-batchnorm-text": dict(architecture="ple", batch_norm=True, text_features=["title"]),
     "single": dict(architecture="single"),

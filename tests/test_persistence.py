@@ -38,6 +38,7 @@ CONFIGS = {
         item_col="item_id",
         interaction_history=True,
         history_pooling="sigmoid_sum",
+        history_products=True,
     ),
     "esmm": dict(architecture="esmm", esmm_chain=["click", "like"], tasks=None),
 }

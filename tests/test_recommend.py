@@ -97,7 +97,7 @@ def test_recommend_all_users_over_all_items_is_batched(recommender, log):
     assert set(top["user_id"]) == set(users)
 
 
-def _toy_history(pooling: str = "mean") -> InteractionHistory:
+def _toy_history(pooling: str = "mean", products: bool = True) -> InteractionHistory:
     # Two users, three items; interactions (0,1), (0,2), (1,1) in codes.
     history = InteractionHistory(
         np.array([1, 1, 2]),
@@ -108,12 +108,14 @@ def _toy_history(pooling: str = "mean") -> InteractionHistory:
         user_position=0,
         item_position=1,
         pooling=pooling,
+        products=products,
     )
     with torch.no_grad():
         history.item_vectors.weight.copy_(torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]))
         history.user_vectors.weight.copy_(torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]]))
-        history.user_factors.weight.copy_(torch.tensor([[0.0, 0.0], [1.0, 2.0], [3.0, 4.0]]))
-        history.item_factors.weight.copy_(torch.tensor([[0.0, 0.0], [-1.0, 1.0], [2.0, 0.5]]))
+        if products:
+            history.user_factors.weight.copy_(torch.tensor([[0, 0], [1.0, 2.0], [3.0, 4.0]]))
+            history.item_factors.weight.copy_(torch.tensor([[0, 0], [-1.0, 1.0], [2.0, 0.5]]))
     return history
 
 
@@ -134,7 +136,7 @@ def test_history_leaves_the_scored_pair_out():
     torch.testing.assert_close(out[3, :4], torch.tensor([0.0, 0.0, 5.0, 5.0]))  # unseen user
 
 
-def test_history_crosses_are_factor_times_pooled_vector():
+def test_history_products_are_factor_times_pooled_vector():
     out = _toy_history()(TOY_PAIRS, TOY_FLAGS)
     # Row 1: user 1 (factor [1, 2]) and item 1 (factor [-1, 1]), full means.
     torch.testing.assert_close(out[1, 4:6], torch.tensor([-1.0, 1.0]) * torch.tensor([0.5, 0.5]))
@@ -150,6 +152,14 @@ def test_sigmoid_sum_pooling_keeps_the_history_length():
     # The pooled model used for export computes the same.
     pooled = _toy_history("sigmoid_sum").pooled()
     torch.testing.assert_close(pooled(TOY_PAIRS, TOY_FLAGS), out)
+
+
+def test_history_without_products_is_the_two_pooled_vectors():
+    with_products = _toy_history()(TOY_PAIRS, TOY_FLAGS)
+    plain = _toy_history(products=False)
+    assert plain.output_dim == 4
+    torch.testing.assert_close(plain(TOY_PAIRS, TOY_FLAGS), with_products[:, :4])
+    torch.testing.assert_close(plain.pooled()(TOY_PAIRS, TOY_FLAGS), with_products[:, :4])
 
 
 def test_unknown_history_pooling_is_rejected():
