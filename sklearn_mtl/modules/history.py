@@ -40,33 +40,41 @@ def _pooled_sums(
     return F.embedding_bag(indices[positions], table, offsets, mode="sum")
 
 
-def _pool(
-    sums: torch.Tensor,
-    counts: torch.Tensor,
-    own_vectors: torch.Tensor,
-    own: torch.Tensor,
+def _history_features(
     pooling: str,
+    own: torch.Tensor,
+    sums: tuple[torch.Tensor, torch.Tensor],
+    counts: tuple[torch.Tensor, torch.Tensor],
+    own_vectors: tuple[torch.Tensor, torch.Tensor],
+    factors: tuple[torch.Tensor, torch.Tensor] | None,
 ) -> torch.Tensor:
-    """The pooled history without the scored pair (``own`` is 1 where it is a training pair)."""
-    sums = sums - own * own_vectors
-    if pooling == "mean":
-        return sums / (counts.unsqueeze(1) - own).clamp(min=1.0)
-    # "sigmoid_sum": the encoder layer of AutoRec (Sedhain et al., 2015) on a
-    # binary interaction vector. Unlike the mean, the sum keeps how much history
-    # there is, and the sigmoid keeps long histories from dominating.
-    return torch.sigmoid(sums)
+    """The user side and item side (each pair as ``(user, item)``) without the scored pair.
 
-
-def _products(
-    user_side: torch.Tensor, item_side: torch.Tensor, user: torch.Tensor, item: torch.Tensor
-) -> list[torch.Tensor]:
-    # The terms of SVD++'s dot product, q_i * (pooled items of u), and its
-    # mirror p_u * (pooled users of i): an MLP fed only the concatenated
-    # vectors learns such multiplicative interactions poorly (Rendle et al.,
-    # 2020). On the u1 fold of ML-100K they take the rating RMSE of the
-    # multi-task model from 0.907 to 0.901; on leave-one-out ranking they cost
-    # about 0.01 of HR@10, hence optional.
-    return [item * user_side, user * item_side]
+    ``own`` is 1 where the pair is a training interaction; ``own_vectors`` are
+    its item's vector (in the user's sum) and its user's vector (in the item's).
+    ``factors`` (the user's and item's own factors) add the products.
+    """
+    sides = []
+    for total, count, own_vector in zip(sums, counts, own_vectors, strict=True):
+        total = total - own * own_vector
+        if pooling == "mean":
+            sides.append(total / (count.unsqueeze(1) - own).clamp(min=1.0))
+        else:
+            # "sigmoid_sum": the encoder layer of AutoRec (Sedhain et al., 2015)
+            # on a binary interaction vector. Unlike the mean, the sum keeps how
+            # much history there is; the sigmoid keeps long histories from
+            # dominating.
+            sides.append(torch.sigmoid(total))
+    if factors is not None:
+        # The terms of SVD++'s dot product, q_i * (pooled items of u), and its
+        # mirror p_u * (pooled users of i): an MLP fed only the concatenated
+        # vectors learns such multiplicative interactions poorly (Rendle et
+        # al., 2020). On the u1 fold of ML-100K they take the rating RMSE of
+        # the multi-task model from 0.907 to 0.901; on leave-one-out ranking
+        # they cost about 0.01 of HR@10, hence optional.
+        user_factor, item_factor = factors
+        sides += [item_factor * sides[0], user_factor * sides[1]]
+    return torch.cat(sides, dim=1)
 
 
 class InteractionHistory(nn.Module):
@@ -158,18 +166,14 @@ class InteractionHistory(nn.Module):
         user_sums = _pooled_sums(self.user_indptr, self.user_items, self.item_vectors.weight, users)
         item_sums = _pooled_sums(self.item_indptr, self.item_users, self.user_vectors.weight, items)
         own = in_history.to(user_sums.dtype).unsqueeze(1)  # 1 where (user, item) is a training pair
-        user_side = _pool(
-            user_sums, self.user_counts[users], self.item_vectors(items), own, self.pooling
+        return _history_features(
+            self.pooling,
+            own,
+            (user_sums, item_sums),
+            (self.user_counts[users], self.item_counts[items]),
+            (self.item_vectors(items), self.user_vectors(users)),
+            (self.user_factors(users), self.item_factors(items)) if self.products else None,
         )
-        item_side = _pool(
-            item_sums, self.item_counts[items], self.user_vectors(users), own, self.pooling
-        )
-        parts = [user_side, item_side]
-        if self.products:
-            parts += _products(
-                user_side, item_side, self.user_factors(users), self.item_factors(items)
-            )
-        return torch.cat(parts, dim=1)
 
     def pooled(self) -> PooledHistory:
         """The same computation with every user's and item's sum precomputed.
@@ -215,23 +219,11 @@ class PooledHistory(nn.Module):
         users = categorical[:, self.user_position]
         items = categorical[:, self.item_position]
         own = in_history.to(self.user_sums.dtype).unsqueeze(1)
-        user_side = _pool(
-            self.user_sums[users],
-            self.user_counts[users],
-            self.item_vectors[items],
-            own,
+        return _history_features(
             self.pooling,
-        )
-        item_side = _pool(
-            self.item_sums[items],
-            self.item_counts[items],
-            self.user_vectors[users],
             own,
-            self.pooling,
+            (self.user_sums[users], self.item_sums[items]),
+            (self.user_counts[users], self.item_counts[items]),
+            (self.item_vectors[items], self.user_vectors[users]),
+            (self.user_factors[users], self.item_factors[items]) if self.products else None,
         )
-        parts = [user_side, item_side]
-        if self.products:
-            parts += _products(
-                user_side, item_side, self.user_factors[users], self.item_factors[items]
-            )
-        return torch.cat(parts, dim=1)
