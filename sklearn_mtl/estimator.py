@@ -27,6 +27,7 @@ from skorch.callbacks import (
 from .batching import BatchSlicer, HoldoutSplit, TableLookup, TensorDictDataset
 from .callbacks import LossWeightingHooks, TaskValidationMetrics
 from .catalog import Catalog
+from .resampling import NegativeResampling
 from .export import export_onnx, onnx_input_names
 from .metrics import task_metric
 from .modules import (
@@ -169,6 +170,15 @@ class MultiTaskRecommender(BaseEstimator):
         ``watched`` label with sampled negatives). ``None``: every training
         row is an interaction. Interactions feed ``interaction_history`` and
         are what ``recommend(exclude_seen=True)`` leaves out.
+    resample_negatives : bool, default=False
+        Treat the rows labelled 0 in ``interaction_task`` as sampled
+        negatives and draw them afresh at every epoch after the first: each
+        keeps its user and gets a new item, uniformly among the training
+        items the user never interacted with, with that item's columns (the
+        protocol of neural collaborative filtering). The network then sees
+        many more non-interactions than were sampled. Needs
+        ``interaction_task``, ``user_col`` and ``item_col``; ``partial_fit``
+        (one epoch per call) trains on the negatives it is given.
     task_weights : dict or None, default=None
         Task → non-negative constant factor of its loss, applied before
         ``loss_weighting``; missing tasks get 1.
@@ -271,6 +281,7 @@ class MultiTaskRecommender(BaseEstimator):
         "history_pooling": [StrOptions(set(HISTORY_POOLINGS))],
         "history_products": ["boolean"],
         "interaction_task": [str, None],
+        "resample_negatives": ["boolean"],
         "text_features": [list, tuple, None],
         "text_encoder": [HasMethods(["fit", "transform"]), None],
         "dropout": [Interval(Real, 0, 1, closed="left")],
@@ -313,6 +324,7 @@ class MultiTaskRecommender(BaseEstimator):
         history_pooling: str = "mean",
         history_products: bool = False,
         interaction_task: str | None = None,
+        resample_negatives: bool = False,
         text_features: list[str] | None = None,
         text_encoder: Any = None,
         dropout: float = 0.0,
@@ -351,6 +363,7 @@ class MultiTaskRecommender(BaseEstimator):
         self.history_pooling = history_pooling
         self.history_products = history_products
         self.interaction_task = interaction_task
+        self.resample_negatives = resample_negatives
         self.text_features = text_features
         self.text_encoder = text_encoder
         self.dropout = dropout
@@ -497,6 +510,8 @@ class MultiTaskRecommender(BaseEstimator):
         if self.user_col is None:
             if self.interaction_history:
                 raise ValueError("interaction_history=True needs user_col and item_col.")
+            # A refit without ids must not keep the catalog of an earlier fit.
+            self.__dict__.pop("catalog_", None)
             return
         self.catalog_ = Catalog(
             self.user_col, self.item_col, self.user_features, self.item_features
@@ -742,6 +757,8 @@ class MultiTaskRecommender(BaseEstimator):
                 callbacks.append((f"valid_{name}_loss", PassthroughScoring(f"valid_{name}_loss")))
             callbacks.append(("task_metrics", TaskValidationMetrics()))
         callbacks.append(("loss_weighting", LossWeightingHooks()))
+        if self.resample_negatives:
+            callbacks.append(("negative_resampling", self._negative_resampling(seed)))
         if self.max_grad_norm is not None:
             callbacks.append(("gradient_clipping", GradientNormClipping(self.max_grad_norm)))
         if self.early_stopping:
@@ -784,6 +801,30 @@ class MultiTaskRecommender(BaseEstimator):
             callbacks=callbacks,
             device=self.device,
             verbose=self.verbose,
+        )
+
+    def _negative_resampling(self, seed: int) -> NegativeResampling:
+        if self.interaction_task is None or self.user_col is None:
+            raise ValueError(
+                "resample_negatives=True needs interaction_task (the binary task whose 0 rows "
+                "are the sampled negatives), user_col and item_col."
+            )
+        schema, item_columns = self.schema_, {self.item_col, *self.catalog_.item_features_}
+        positions = {
+            kind: [j for j, column in enumerate(columns) if column in item_columns]
+            for kind, columns in (
+                ("categorical", schema.categorical_columns_),
+                ("numeric", schema.numeric_columns_),
+                ("text", schema.text_columns_),
+            )
+        }
+        return NegativeResampling(
+            task_index=list(self.tasks_).index(self.interaction_task),
+            user_position=schema.categorical_columns_.index(self.user_col),
+            item_position=schema.categorical_columns_.index(self.item_col),
+            item_columns=positions,
+            is_interaction=self.catalog_.is_interaction,
+            random_state=seed,
         )
 
     def _print_if_verbose(self, message: str) -> None:

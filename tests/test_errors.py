@@ -155,6 +155,7 @@ def test_bad_task_weights(weights, message):
         ("validation_fraction", 1.0),
         ("history_pooling", "median"),
         ("history_products", "yes"),
+        ("resample_negatives", "yes"),
     ],
 )
 def test_invalid_parameters_name_the_parameter(param, value):

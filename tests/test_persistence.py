@@ -40,6 +40,13 @@ CONFIGS = {
         history_pooling="sigmoid_sum",
         history_products=True,
     ),
+    "resampled-negatives": dict(
+        user_col="user_id",
+        item_col="item_id",
+        interaction_history=True,
+        interaction_task="click",
+        resample_negatives=True,
+    ),
     "esmm": dict(architecture="esmm", esmm_chain=["click", "like"], tasks=None),
 }
 
