@@ -27,7 +27,6 @@ from skorch.callbacks import (
 from .batching import BatchSlicer, HoldoutSplit, TableLookup, TensorDictDataset
 from .callbacks import LossWeightingHooks, TaskValidationMetrics
 from .catalog import Catalog
-from .resampling import NegativeResampling
 from .export import export_onnx, onnx_input_names
 from .metrics import task_metric
 from .modules import (
@@ -46,6 +45,7 @@ from .modules.growth import load_grown_state
 from .modules.history import HISTORY_POOLINGS
 from .net import MultiTaskLoss, MultiTaskNet
 from .persistence import load_model, save_model
+from .resampling import NegativeResampling
 from .schema import FeatureSchema
 from .tasks import Task, infer_task_type, make_task
 from .text import SentenceEmbedder, text_values
