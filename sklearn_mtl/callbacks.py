@@ -6,11 +6,11 @@ import warnings
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, LRScheduler
 
 from .metrics import task_metric
 
-__all__ = ["LossWeightingHooks", "TaskValidationMetrics"]
+__all__ = ["LossWeightingHooks", "RestartingLRScheduler", "TaskValidationMetrics"]
 
 
 class TaskValidationMetrics(Callback):
@@ -64,3 +64,18 @@ class LossWeightingHooks(Callback):
         for key, value in weighting.history_items(names).items():
             net.history.record(key, value)
         weighting.end_epoch()
+
+
+class RestartingLRScheduler(LRScheduler):
+    """skorch's ``LRScheduler``, started again from the initial rate by every training call.
+
+    Pass ``last_epoch=-1`` so that the schedule counts the epochs of the
+    current call only (skorch otherwise continues it from the history).
+    """
+
+    def on_train_begin(self, net, **kwargs) -> None:
+        # A new torch scheduler takes the optimizer's current rate as its
+        # base, and a finished schedule left that rate near 0.
+        for group in net.optimizer_.param_groups:
+            group["lr"] = group.get("initial_lr", group["lr"])
+        super().on_train_begin(net, **kwargs)

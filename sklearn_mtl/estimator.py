@@ -23,9 +23,10 @@ from skorch.callbacks import (
     PassthroughScoring,
     ProgressBar,
 )
+from torch.optim.lr_scheduler import CosineAnnealingLR
 
 from .batching import BatchSlicer, HoldoutSplit, TableLookup, TensorDictDataset
-from .callbacks import LossWeightingHooks, TaskValidationMetrics
+from .callbacks import LossWeightingHooks, RestartingLRScheduler, TaskValidationMetrics
 from .catalog import Catalog
 from .export import export_onnx, onnx_input_names
 from .metrics import task_metric
@@ -189,6 +190,13 @@ class MultiTaskRecommender(BaseEstimator):
         Often trains faster; needs ``batch_size >= 2``.
     lr : float, default=1e-3
         Learning rate of Adam.
+    lr_schedule : {"constant", "cosine"}, default="constant"
+        ``"cosine"`` lowers the learning rate from ``lr`` towards 0 along a
+        half cosine over the ``max_epochs`` of each ``fit`` (skorch's
+        ``LRScheduler`` with torch's ``CosineAnnealingLR``, stepped per
+        epoch): the last epochs take small steps, so the final model depends
+        less on which batches came last. Every ``fit`` starts the schedule
+        again; the one epoch of a ``partial_fit`` call trains at ``lr``.
     weight_decay : float, default=0.0
         L2 penalty of Adam.
     max_grad_norm : float, default=None
@@ -287,6 +295,7 @@ class MultiTaskRecommender(BaseEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_norm": ["boolean"],
         "lr": [Interval(Real, 0, None, closed="neither")],
+        "lr_schedule": [StrOptions({"constant", "cosine"})],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -330,6 +339,7 @@ class MultiTaskRecommender(BaseEstimator):
         dropout: float = 0.0,
         batch_norm: bool = False,
         lr: float = 1e-3,
+        lr_schedule: str = "constant",
         weight_decay: float = 0.0,
         max_grad_norm: float | None = None,
         batch_size: int = 256,
@@ -369,6 +379,7 @@ class MultiTaskRecommender(BaseEstimator):
         self.dropout = dropout
         self.batch_norm = batch_norm
         self.lr = lr
+        self.lr_schedule = lr_schedule
         self.weight_decay = weight_decay
         self.max_grad_norm = max_grad_norm
         self.batch_size = batch_size
@@ -759,6 +770,11 @@ class MultiTaskRecommender(BaseEstimator):
         callbacks.append(("loss_weighting", LossWeightingHooks()))
         if self.resample_negatives:
             callbacks.append(("negative_resampling", self._negative_resampling(seed)))
+        if self.lr_schedule == "cosine":
+            schedule = RestartingLRScheduler(
+                CosineAnnealingLR, T_max=self.max_epochs, last_epoch=-1
+            )
+            callbacks.append(("lr_scheduler", schedule))
         if self.max_grad_norm is not None:
             callbacks.append(("gradient_clipping", GradientNormClipping(self.max_grad_norm)))
         if self.early_stopping:

@@ -156,6 +156,7 @@ def test_bad_task_weights(weights, message):
         ("history_pooling", "median"),
         ("history_products", "yes"),
         ("resample_negatives", "yes"),
+        ("lr_schedule", "linear"),
     ],
 )
 def test_invalid_parameters_name_the_parameter(param, value):

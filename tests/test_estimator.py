@@ -231,3 +231,18 @@ def test_batch_norm_trains_with_a_trailing_batch_of_one_row(data):
     assert np.isfinite(model.predict(X.head(1))["rating"]).all()
     with pytest.raises(ValueError, match="batch_norm=True needs batch_size >= 2"):
         MultiTaskRecommender(batch_norm=True, batch_size=1).fit(X.head(4), y.head(4))
+
+
+def test_cosine_lr_schedule_decays_within_each_fit(data):
+    X, y = data
+    lr, epochs = 0.01, 4
+    model = MultiTaskRecommender(
+        lr=lr, lr_schedule="cosine", max_epochs=epochs, warm_start=True, random_state=0
+    )
+    expected = [lr * (1 + np.cos(np.pi * e / epochs)) / 2 for e in range(epochs)]
+    np.testing.assert_allclose(model.fit(X, y).net_.history[:, "event_lr"], expected)
+    # A warm-start fit starts the schedule again; partial_fit trains at lr.
+    np.testing.assert_allclose(model.fit(X, y).net_.history[-epochs:, "event_lr"], expected)
+    assert model.partial_fit(X, y).net_.history[-1, "event_lr"] == pytest.approx(lr)
+    constant = MultiTaskRecommender(lr=lr, max_epochs=2).fit(X, y)
+    assert "event_lr" not in constant.net_.history[-1]

@@ -46,6 +46,7 @@ CONFIGS = {
         interaction_history=True,
         interaction_task="click",
         resample_negatives=True,
+        lr_schedule="cosine",
     ),
     "esmm": dict(architecture="esmm", esmm_chain=["click", "like"], tasks=None),
 }

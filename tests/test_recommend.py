@@ -264,3 +264,12 @@ def test_sample_negatives(log):
     pd.testing.assert_frame_equal(impressions, again)
     with pytest.raises(ValueError, match="Column 'uid' is not in log"):
         sample_negatives(log, user_col="uid")
+
+
+def test_refit_without_ids_forgets_the_users_and_items(log):
+    X, y = log.drop(columns=["click", "like", "rating"]), log[["click"]]
+    model = MultiTaskRecommender(user_col="user_id", item_col="item_id", max_epochs=1)
+    model.fit(X, y).set_params(user_col=None, item_col=None).fit(X, y)
+    assert not hasattr(model, "catalog_")
+    with pytest.raises(ValueError, match="recommend needs a model fitted with user_col"):
+        model.recommend(["u1"])
