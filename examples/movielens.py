@@ -4,7 +4,8 @@ Downloads MovieLens 100K from GroupLens on first use (checksum-verified, cached
 in ``$SKLEARN_MTL_DATA`` or ``~/sklearn_mtl_data``), turns the ratings into
 impressions with sampled negatives (``watched`` 1/0; ``rating`` and ``like``
 exist only on watched rows), trains one model for the three tasks with the
-users' and items' interaction histories, evaluates it with the leave-one-out
+users' and items' interaction histories (the negatives drawn afresh every
+epoch, the learning rate decaying along a cosine), evaluates it with the leave-one-out
 protocol, prints one user's top 10 with the titles, and finally predicts ratings
 on the official u1 split with ``history_pooling="sigmoid_sum"``.
 
@@ -36,6 +37,8 @@ model = MultiTaskRecommender(
     item_col="item_id",
     interaction_task="watched",
     interaction_history=True,
+    resample_negatives=True,
+    lr_schedule="cosine",
     embedding_dim=32,
     shared_units=(64, 32),
     batch_size=512,

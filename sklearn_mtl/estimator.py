@@ -156,7 +156,9 @@ class MultiTaskRecommender(BaseEstimator):
     history_products : bool, default=False
         Also feed the element-wise products of the pooled histories with the
         item's and the user's own factor vectors (SVD++'s interaction term).
-        They help rating prediction and cost a little in ranking.
+        They help rating prediction, and ranking when the negatives are
+        drawn afresh (``resample_negatives``); with a fixed set of sampled
+        negatives they overfit it.
     text_features : list of str, default=None
         Free-text columns (titles, descriptions). Each distinct text is
         embedded once per ``fit``/``predict`` by ``text_encoder`` and enters

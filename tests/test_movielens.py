@@ -1,5 +1,6 @@
 """fetch_movielens: download, checksum, cache and parsing; the real files when available."""
 
+import dataclasses
 import hashlib
 import io
 import os
@@ -19,6 +20,34 @@ needs_movielens = pytest.mark.skipif(
 )
 
 
+def zipped(files: dict[str, str | bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        for name, content in files.items():
+            bundle.writestr(name, content)
+    return buffer.getvalue()
+
+
+def serve(monkeypatch, tmp_path, variant: str, data: bytes) -> Path:
+    """Serve ``data`` as ``variant``'s archive from a file:// URL, with its own checksums."""
+    archive = tmp_path / f"{variant}.zip"
+    archive.write_bytes(data)
+    spec = _movielens._ARCHIVES[variant]
+    ratings_sha256 = None
+    if spec.ratings_sha256 is not None:
+        with zipfile.ZipFile(archive) as bundle:
+            ratings = bundle.read(f"{spec.folder}/{spec.ratings_file}")
+        ratings_sha256 = hashlib.sha256(ratings).hexdigest()
+    spec = dataclasses.replace(
+        spec,
+        url=archive.as_uri(),
+        sha256=hashlib.sha256(data).hexdigest(),
+        ratings_sha256=ratings_sha256,
+    )
+    monkeypatch.setitem(_movielens._ARCHIVES, variant, spec)
+    return archive
+
+
 def tiny_archive() -> bytes:
     """A zip laid out like GroupLens' ml-100k.zip, with three users and three movies."""
     ratings = "1\t1\t5\t881250949\n1\t2\t3\t881250950\n2\t1\t4\t881250951\n3\t3\t1\t881250952\n"
@@ -29,35 +58,22 @@ def tiny_archive() -> bytes:
         f"2|GoldenEye (1995)|01-Jan-1995||http://x|0|1|1|{'|'.join(['0'] * 16)}\n"
         f"3|Caf\xe9 au lait (1994)|||http://x|{genres}\n"
     )
-    folds = {f"u{k}.{s}": ratings for k in range(1, 6) for s in ("base", "test")}
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as bundle:
-        bundle.writestr("ml-100k/u.data", ratings)
-        bundle.writestr("ml-100k/u.user", users)
-        bundle.writestr("ml-100k/u.item", items.encode("latin-1"))
-        bundle.writestr("ml-100k/README", "tiny test copy")
-        for name, text in folds.items():
-            bundle.writestr(f"ml-100k/{name}", text)
-    return buffer.getvalue()
+    folds = {f"ml-100k/u{k}.{s}": ratings for k in range(1, 6) for s in ("base", "test")}
+    return zipped(
+        {
+            "ml-100k/u.data": ratings,
+            "ml-100k/u.user": users,
+            "ml-100k/u.item": items.encode("latin-1"),
+            "ml-100k/README": "tiny test copy",
+            **folds,
+        }
+    )
 
 
 @pytest.fixture
 def fake_grouplens(tmp_path, monkeypatch):
-    """Serve a tiny archive from a file:// URL with its own checksums."""
-    data = tiny_archive()
-    archive = tmp_path / "ml-100k.zip"
-    archive.write_bytes(data)
-    with zipfile.ZipFile(archive) as bundle:
-        ratings = bundle.read("ml-100k/u.data")
-    spec = _movielens._Archive(
-        url=archive.as_uri(),
-        sha256=hashlib.sha256(data).hexdigest(),
-        folder="ml-100k",
-        ratings_file="u.data",
-        ratings_sha256=hashlib.sha256(ratings).hexdigest(),
-    )
-    monkeypatch.setitem(_movielens._ARCHIVES, "100k", spec)
-    return archive
+    """Serve a tiny ml-100k archive from a file:// URL with its own checksums."""
+    return serve(monkeypatch, tmp_path, "100k", tiny_archive())
 
 
 def test_download_verify_cache_and_parse(fake_grouplens, tmp_path):
@@ -109,13 +125,7 @@ def test_corrupt_cache_is_refused(fake_grouplens, tmp_path):
 
 
 def test_no_network_and_no_cache_says_where_to_put_the_files(tmp_path, monkeypatch):
-    spec = _movielens._Archive(
-        url=(tmp_path / "absent.zip").as_uri(),
-        sha256="0" * 64,
-        folder="ml-100k",
-        ratings_file="u.data",
-        ratings_sha256="0" * 64,
-    )
+    spec = dataclasses.replace(_movielens._ARCHIVES["100k"], url=(tmp_path / "absent.zip").as_uri())
     monkeypatch.setitem(_movielens._ARCHIVES, "100k", spec)
     with pytest.raises(OSError, match=r"Could not download .*ml-100k/u.data exists"):
         fetch_movielens(data_home=tmp_path)
@@ -124,8 +134,71 @@ def test_no_network_and_no_cache_says_where_to_put_the_files(tmp_path, monkeypat
 
 
 def test_unknown_variant():
-    with pytest.raises(ValueError, match=r"Unknown variant .10m."):
+    with pytest.raises(ValueError, match=r"Unknown variant .10m.; expected one of \['100k', '1m'"):
         fetch_movielens("10m")
+
+
+def test_movielens_1m_formats(tmp_path, monkeypatch):
+    """ml-1m: "::"-separated files, coded ages and occupations, Latin-1 titles with colons."""
+    files = {
+        "ml-1m/ratings.dat": "1::1193::5::978300760\n1::661::3::978302109\n2::1193::4::978298413\n",
+        "ml-1m/users.dat": "1::F::1::10::48067\n2::M::56::16::T8H1N-1234\n",
+        "ml-1m/movies.dat": (
+            "661::James and the Giant Peach (1996)::Animation|Children's|Musical\n"
+            "1193::Star Wars: Episode IV - A New Hope (1977)::Action|Sci-Fi\n"
+            "3000::Caf\xe9 (no year)::Drama\n"
+        ).encode("latin-1"),
+        "ml-1m/README": "tiny 1m copy",
+    }
+    serve(monkeypatch, tmp_path, "1m", zipped(files))
+    ml = fetch_movielens("1m", data_home=tmp_path / "home")
+    assert (tmp_path / "home" / "ml-1m" / "ratings.dat").is_file()
+    frame = ml.frame
+    assert list(frame.columns) == [
+        *["user_id", "item_id", "rating", "timestamp", "age", "gender", "occupation"],
+        *["zip_prefix", "title", "year", "genres"],
+    ]
+    assert frame["rating"].tolist() == [5, 3, 4] and frame["timestamp"].iloc[0] == 978300760
+    assert ml.users.loc[1, "occupation"] == "K-12 student" and ml.users.loc[1, "age"] == 1
+    assert ml.users.loc[2, "occupation"] == "self-employed" and ml.users.loc[2, "gender"] == "M"
+    assert ml.users["zip_prefix"].tolist() == ["4", "other"]
+    movies = ml.movies
+    assert movies.loc[1193, "title"] == "Star Wars: Episode IV - A New Hope (1977)"
+    assert movies.loc[1193, "year"] == 1977 and np.isnan(movies.loc[3000, "year"])
+    assert movies.loc[3000, "title"] == "Café (no year)"
+    assert movies.loc[661, "genre_Musical"] == 1 and movies.loc[1193, "genre_Musical"] == 0
+    assert frame.loc[0, "genres"] == "Action|Sci-Fi" and ml.DESCR == "tiny 1m copy"
+    with pytest.raises(ValueError, match="folds=True: MovieLens 1m has no official folds"):
+        fetch_movielens("1m", data_home=tmp_path / "home", folds=True)
+
+
+def test_movielens_latest_small_formats(tmp_path, monkeypatch):
+    """ml-latest-small: CSV with quoted titles, half-star ratings, no demographics."""
+    files = {
+        "ml-latest-small/ratings.csv": (
+            "userId,movieId,rating,timestamp\n1,1,4.0,964982703\n1,2,3.5,964981247\n"
+            "2,1,0.5,1445714835\n"
+        ),
+        "ml-latest-small/movies.csv": (
+            "movieId,title,genres\n1,Toy Story (1995),Adventure|Animation\n"
+            '2,"American President, The (1995)",Comedy|Drama|Romance\n'
+            "3,Black Mirror,(no genres listed)\n"
+        ),
+        "ml-latest-small/README.txt": "tiny latest-small copy",
+    }
+    serve(monkeypatch, tmp_path, "latest-small", zipped(files))
+    ml = fetch_movielens("latest-small", data_home=tmp_path / "home")
+    frame = ml.frame
+    assert list(frame.columns) == [
+        *["user_id", "item_id", "rating", "timestamp", "title", "year", "genres"]
+    ]
+    assert frame["rating"].tolist() == [4.0, 3.5, 0.5]
+    assert list(ml.users.index) == [1, 2] and ml.users.shape[1] == 0
+    movies = ml.movies
+    assert movies.loc[2, "title"] == "American President, The (1995)"
+    assert movies.loc[2, "year"] == 1995 and np.isnan(movies.loc[3, "year"])
+    assert movies.loc[3, "genres"] == "" and movies.loc[1, "genre_Animation"] == 1
+    assert "genre_(no genres listed)" not in movies.columns
 
 
 def test_data_home_from_the_environment(tmp_path, monkeypatch):

@@ -1,4 +1,4 @@
-"""MovieLens 100K: download once from GroupLens (checksum-verified), cache, parse.
+"""MovieLens 100K, 1M and latest-small: download once from GroupLens (verified), cache, parse.
 
 The license of MovieLens forbids redistribution, so the library never ships it:
 ``fetch_movielens`` downloads the official archive into the user's data home
@@ -14,6 +14,7 @@ import tempfile
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,26 +27,6 @@ __all__ = ["fetch_movielens", "get_data_home"]
 #: Environment variable that points at the data home (tests and CI set it).
 DATA_HOME_ENV = "SKLEARN_MTL_DATA"
 
-
-@dataclass(frozen=True)
-class _Archive:
-    url: str
-    sha256: str
-    folder: str
-    #: SHA-256 of the ratings file inside, checked on every read of the cache.
-    ratings_file: str
-    ratings_sha256: str
-
-
-_ARCHIVES = {
-    "100k": _Archive(
-        url="https://files.grouplens.org/datasets/movielens/ml-100k.zip",
-        sha256="50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229",
-        folder="ml-100k",
-        ratings_file="u.data",
-        ratings_sha256="06416e597f82b7342361e41163890c81036900f418ad91315590814211dca490",
-    ),
-}
 
 _GENRES = [
     "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
@@ -133,9 +114,7 @@ def _read_100k(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         names=["user_id", "age", "gender", "occupation", "zip_code"],
         dtype={"zip_code": str},
     ).set_index("user_id")
-    # US zip codes start with a digit giving the region; Canadian ones with a letter.
-    first = users["zip_code"].str[0]
-    users["zip_prefix"] = first.where(first.str.isdigit(), "other")
+    users["zip_prefix"] = _zip_prefix(users["zip_code"])
     items = pd.read_csv(
         folder / "u.item", sep="|", encoding="latin-1", header=None,
         names=["item_id", "title", "release_date", "video_release_date", "url", *_GENRES],
@@ -146,6 +125,129 @@ def _read_100k(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     items = items.rename(columns={g: f"genre_{g}" for g in _GENRES})
     items = items.drop(columns=["video_release_date", "url"])
     return ratings, users, items
+
+
+# ml-1m's users.dat codes occupations as numbers; its README names them.
+_OCCUPATIONS_1M = [
+    "other", "academic/educator", "artist", "clerical/admin", "college/grad student",
+    "customer service", "doctor/health care", "executive/managerial", "farmer", "homemaker",
+    "K-12 student", "lawyer", "programmer", "retired", "sales/marketing", "scientist",
+    "self-employed", "technician/engineer", "tradesman/craftsman", "unemployed", "writer",
+]  # fmt: skip
+
+
+def _zip_prefix(zip_codes: pd.Series) -> pd.Series:
+    """US zip codes start with a digit giving the region; others become ``"other"``."""
+    first = zip_codes.str[0]
+    return first.where(first.str.isdigit().fillna(False), "other")
+
+
+def _title_year(titles: pd.Series) -> pd.Series:
+    """The release year in a title such as ``"Toy Story (1995)"`` (NaN when absent)."""
+    return titles.str.extract(r"\((\d{4})\)\s*$", expand=False).astype(float)
+
+
+def _genre_flags(items: pd.DataFrame) -> pd.DataFrame:
+    """One 0/1 ``genre_<name>`` column per genre of the ``"A|B"`` strings in ``genres``."""
+    flags = items["genres"].str.get_dummies(sep="|").add_prefix("genre_")
+    return items.join(flags)
+
+
+def _read_double_colon(path: Path, names: list[str], **kwargs) -> pd.DataFrame:
+    # The ``::`` separator needs pandas' Python engine, which is slow on a
+    # million lines; splitting on ``:`` with the C engine leaves empty fields
+    # between the values. Only for files whose values contain no colon.
+    columns = pd.read_csv(path, sep=":", header=None, usecols=range(0, 2 * len(names), 2), **kwargs)
+    columns.columns = names
+    return columns
+
+
+def _read_1m(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    ratings = _read_double_colon(
+        folder / "ratings.dat", ["user_id", "item_id", "rating", "timestamp"], dtype=np.int64
+    )
+    users = _read_double_colon(
+        folder / "users.dat",
+        ["user_id", "gender", "age", "occupation", "zip_code"],
+        dtype={"zip_code": str},
+    ).set_index("user_id")
+    users["occupation"] = np.asarray(_OCCUPATIONS_1M, dtype=object)[users["occupation"]]
+    users["zip_prefix"] = _zip_prefix(users["zip_code"])
+    users = users[["age", "gender", "occupation", "zip_code", "zip_prefix"]]
+    # Titles hold colons ("Star Wars: Episode IV ..."): split each line on the first two "::".
+    lines = (folder / "movies.dat").read_text(encoding="latin-1").splitlines()
+    items = pd.DataFrame(
+        [line.split("::", 2) for line in lines if line], columns=["item_id", "title", "genres"]
+    )
+    items["item_id"] = items["item_id"].astype(np.int64)
+    items = items.set_index("item_id")
+    items["year"] = _title_year(items["title"])
+    return ratings, users, _genre_flags(items[["title", "year", "genres"]])
+
+
+def _read_latest_small(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    ratings = pd.read_csv(folder / "ratings.csv").rename(
+        columns={"userId": "user_id", "movieId": "item_id"}
+    )
+    ratings = ratings.astype({"user_id": np.int64, "item_id": np.int64, "timestamp": np.int64})
+    # No demographics in this release: users are known by their ids only.
+    users = pd.DataFrame(index=pd.Index(np.unique(ratings["user_id"]), name="user_id"))
+    items = pd.read_csv(folder / "movies.csv", encoding="utf-8")
+    items = items.rename(columns={"movieId": "item_id"}).set_index("item_id")
+    items["title"] = items["title"].str.strip()
+    items["year"] = _title_year(items["title"])
+    items["genres"] = items["genres"].replace("(no genres listed)", "")
+    return ratings, users, _genre_flags(items[["title", "year", "genres"]])
+
+
+@dataclass(frozen=True)
+class _Archive:
+    url: str
+    sha256: str
+    folder: str
+    #: The ratings file inside, whose presence marks a cached copy.
+    ratings_file: str
+    #: Its SHA-256, checked on every read of the cache (None: not published).
+    ratings_sha256: str | None
+    #: ``folder -> (ratings, users, items)``.
+    reader: Callable[[Path], tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]
+    readme: str
+    has_folds: bool = False
+
+
+_ARCHIVES = {
+    "100k": _Archive(
+        url="https://files.grouplens.org/datasets/movielens/ml-100k.zip",
+        sha256="50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229",
+        folder="ml-100k",
+        ratings_file="u.data",
+        ratings_sha256="06416e597f82b7342361e41163890c81036900f418ad91315590814211dca490",
+        reader=_read_100k,
+        readme="README",
+        has_folds=True,
+    ),
+    "1m": _Archive(
+        url="https://files.grouplens.org/datasets/movielens/ml-1m.zip",
+        # GroupLens publishes the MD5 c4d9eecfca2ab87c1945afe126590906 of this file.
+        sha256="a6898adb50b9ca05aa231689da44c217cb524e7ebd39d264c56e2832f2c54e20",
+        folder="ml-1m",
+        ratings_file="ratings.dat",
+        ratings_sha256=None,
+        reader=_read_1m,
+        readme="README",
+    ),
+    "latest-small": _Archive(
+        # "latest" is refreshed by GroupLens now and then; this pins the
+        # release of 2018-09-26 (610 users, 9742 movies, 100836 ratings).
+        url="https://files.grouplens.org/datasets/movielens/ml-latest-small.zip",
+        sha256="696d65a3dfceac7c45750ad32df2c259311949efec81f0f144fdfb91ebc9e436",
+        folder="ml-latest-small",
+        ratings_file="ratings.csv",
+        ratings_sha256=None,
+        reader=_read_latest_small,
+        readme="README.txt",
+    ),
+}
 
 
 def _official_folds(folder: Path, frame: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -175,19 +277,25 @@ def fetch_movielens(
 
     The archive's SHA-256 is verified before anything is extracted; the data
     home then holds the folder as GroupLens ships it (``ml-100k/u.data``,
-    ``ml-100k/u.item``, ...), and every later call reads it from there,
-    checking the ratings file's checksum.
+    ``ml-100k/u.item``, ...), and every later call reads it from there
+    (checking the ratings file's checksum for ``"100k"``).
 
     Parameters
     ----------
-    variant : {"100k"}, default="100k"
-        Which MovieLens release.
+    variant : {"100k", "1m", "latest-small"}, default="100k"
+        Which MovieLens release: 100,000 ratings of 943 users on 1682 movies
+        with demographics and official folds; 1,000,209 ratings of 6040 users
+        on 3706 movies with demographics (``age`` is the lower bound of the
+        user's age band: 1 = under 18, 18, 25, 35, 45, 50, 56); or the
+        2018 "latest-small" release, 100,836 half-star ratings of 610 users
+        on 9742 movies, without demographics.
     data_home : str or path-like, default=None
         Cache folder; see :func:`get_data_home`.
     download_if_missing : bool, default=True
         Download when the data is not cached; else raise ``OSError``.
     folds : bool, default=False
-        Also return the official five train/test folds (u1..u5).
+        Also return the official five train/test folds (u1..u5); only
+        ``"100k"`` has them.
 
     Returns
     -------
@@ -197,8 +305,9 @@ def fetch_movielens(
         frame : DataFrame
             One row per rating: ``user_id``, ``item_id``, ``rating``,
             ``timestamp``, the user's ``age``, ``gender``, ``occupation``,
-            ``zip_prefix`` (first digit of the zip code, or ``"other"``), and
-            the item's ``title``, ``year`` and ``genres`` (``"Action|Comedy"``).
+            ``zip_prefix`` (first digit of the zip code, or ``"other"``;
+            not in ``"latest-small"``), and the item's ``title``, ``year``
+            (NaN when unknown) and ``genres`` (``"Action|Comedy"``).
         users : DataFrame
             Indexed by ``user_id``.
         items : DataFrame
@@ -223,6 +332,8 @@ def fetch_movielens(
     if variant not in _ARCHIVES:
         raise ValueError(f"Unknown variant {variant!r}; expected one of {sorted(_ARCHIVES)}.")
     archive = _ARCHIVES[variant]
+    if folds and not archive.has_folds:
+        raise ValueError(f"folds=True: MovieLens {variant} has no official folds; only 100k has.")
     home = get_data_home(data_home)
     folder = home / archive.folder
     ratings_path = folder / archive.ratings_file
@@ -233,15 +344,15 @@ def fetch_movielens(
                 f"extract {archive.url} there so that {ratings_path} exists."
             )
         _download(archive, home)
-    checksum = _sha256(ratings_path)
+    checksum = _sha256(ratings_path) if archive.ratings_sha256 is not None else None
     if checksum != archive.ratings_sha256:
         raise ValueError(
             f"{ratings_path} has SHA-256 {checksum}, not the official {archive.ratings_sha256}: "
             f"the cached copy is corrupt. Delete {folder} to download it again."
         )
 
-    ratings, users, items = _read_100k(folder)
-    user_columns = ["age", "gender", "occupation", "zip_prefix"]
+    ratings, users, items = archive.reader(folder)
+    user_columns = [c for c in ("age", "gender", "occupation", "zip_prefix") if c in users]
     frame = ratings.join(users[user_columns], on="user_id").join(
         items[["title", "year", "genres"]], on="item_id"
     )
@@ -250,7 +361,7 @@ def fetch_movielens(
         users=users,
         items=items,
         movies=items,
-        DESCR=(folder / "README").read_text(encoding="latin-1"),
+        DESCR=(folder / archive.readme).read_text(encoding="latin-1"),
     )
     if folds:
         bunch.folds = _official_folds(folder, frame)
