@@ -19,13 +19,14 @@ import numpy as np
 import torch
 
 from sklearn_mtl import MultiTaskRecommender
+from sklearn_mtl.builder import build_module
 from sklearn_mtl.datasets import make_recommendation_tasks
 
 
 def plain_loop(model: MultiTaskRecommender, features, targets, epochs: int, batch_size: int):
     """A competent hand-written loop over the network that ``model`` builds."""
     torch.manual_seed(0)
-    module = model._build_module()
+    module = build_module(model._network_spec())
     criterion = model.net_.criterion_
     optimizer = torch.optim.Adam(module.parameters(), lr=model.lr, foreach=True)
     n = len(targets)

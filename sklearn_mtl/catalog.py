@@ -16,12 +16,36 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .batching import TableLookup
-from .datasets import split_entity_columns
+from .inputs import CATEGORICAL, NUMERIC, TEXT, NetworkInputs, TableLookup
 from .schema import FeatureSchema
 from .text import text_values
 
-__all__ = ["Catalog", "SideBlock"]
+__all__ = ["Catalog", "SideBlock", "split_entity_columns"]
+
+
+def split_entity_columns(
+    frame: pd.DataFrame, user_col: str, item_col: str
+) -> tuple[list[str], list[str], list[str]]:
+    """Which columns describe the user, which the item, and which neither.
+
+    A column is a user column when it never varies within one user, an item
+    column when it never varies within one item (a column constant in both
+    counts as a user column); the rest describe the interaction itself.
+
+    Returns
+    -------
+    user_columns, item_columns, interaction_columns : list of str
+    """
+    others = [c for c in frame.columns if c not in (user_col, item_col)]
+    if not others:
+        return [], [], []
+    # nunique(dropna=False) > 1 within any group → varies.
+    per_user = frame.groupby(user_col, sort=False)[others].nunique(dropna=False).max()
+    per_item = frame.groupby(item_col, sort=False)[others].nunique(dropna=False).max()
+    user_columns = [c for c in others if per_user[c] <= 1]
+    item_columns = [c for c in others if c not in user_columns and per_item[c] <= 1]
+    interaction_columns = [c for c in others if c not in user_columns + item_columns]
+    return user_columns, item_columns, interaction_columns
 
 
 class SideBlock(NamedTuple):
@@ -51,6 +75,23 @@ class Catalog:
         Latest value of each user's (item's) columns, indexed by id.
     interactions_ : ndarray of int64
         Sorted keys ``user_code * n_item_codes + item_code`` of the interactions.
+    schema_ : FeatureSchema
+        The schema that encodes the ids and features (extended by ``update``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn_mtl.catalog import Catalog
+    >>> from sklearn_mtl.schema import FeatureSchema
+    >>> X = pd.DataFrame({"user": ["a", "a", "b"], "item": ["x", "y", "x"],
+    ...                   "age": [30.0, 30.0, 40.0]})
+    >>> schema = FeatureSchema(always_categorical=["user", "item"]).fit(X)
+    >>> catalog = Catalog("user", "item").fit(X, schema, np.ones(3, dtype=bool))
+    >>> catalog.user_features_, catalog.item_features_
+    (['age'], [])
+    >>> catalog.in_history(np.array([2, 2]), np.array([1, 2])).tolist()  # (b, x), (b, y)
+    [True, False]
     """
 
     def __init__(
@@ -87,7 +128,7 @@ class Catalog:
 
         self.n_item_codes_ = len(schema.vocabularies_[self.item_col]) + 1
         self.interactions_ = np.unique(self._keys(X, schema, interactions))
-        self._schema = schema
+        self.schema_ = schema
         return self
 
     def update(self, X: pd.DataFrame, schema: FeatureSchema, interactions: np.ndarray) -> bool:
@@ -114,7 +155,7 @@ class Catalog:
         keys = np.union1d(old_keys, self._keys(X, schema, interactions))
         changed = len(keys) != len(old_keys)
         self.interactions_ = keys
-        self._schema = schema
+        self.schema_ = schema
         return changed
 
     def _keys(self, X: pd.DataFrame, schema: FeatureSchema, interactions: np.ndarray) -> np.ndarray:
@@ -138,8 +179,11 @@ class Catalog:
         """(user codes, item codes) of the distinct interactions."""
         return self.interactions_ // self.n_item_codes_, self.interactions_ % self.n_item_codes_
 
-    def is_interaction(self, user_codes: np.ndarray, item_codes: np.ndarray) -> np.ndarray:
-        """Whether each (user code, item code) pair is a training interaction."""
+    def in_history(self, user_codes: np.ndarray, item_codes: np.ndarray) -> np.ndarray:
+        """Whether each (user code, item code) pair is a training interaction.
+
+        The :data:`~sklearn_mtl.inputs.IN_HISTORY` flag of those pairs.
+        """
         keys = np.asarray(user_codes, np.int64) * self.n_item_codes_ + np.asarray(item_codes)
         position = np.searchsorted(self.interactions_, keys)
         position = np.minimum(position, len(self.interactions_) - 1)
@@ -155,7 +199,7 @@ class Catalog:
         Ids without a row get the unseen code, the training mean (0 once
         standardized) and empty text: the cold-start fallback.
         """
-        schema = self._schema
+        schema = self.schema_
         known = table.index.get_indexer(ids) >= 0
         rows = table.reindex(ids)
         categorical, numeric, text = {}, {}, {}
@@ -201,7 +245,7 @@ class Catalog:
         user_index: np.ndarray,
         item_index: np.ndarray,
         embed_text: Callable[[Hashable, np.ndarray], np.ndarray] | None = None,
-    ) -> dict[str, np.ndarray | TableLookup]:
+    ) -> NetworkInputs:
         """Network inputs of the pairs (users[user_index[k]], items[item_index[k]]).
 
         ``embed_text(column, texts)`` turns one side's texts into a table of
@@ -213,7 +257,7 @@ class Catalog:
                 "(they vary within users and within items), so they cannot be filled in "
                 "for recommendations; drop them from X or name user_features/item_features."
             )
-        schema = self._schema
+        schema = self.schema_
         n = len(user_index)
         categorical = np.empty((n, len(schema.categorical_columns_)), dtype=np.int64)
         numeric = np.empty((n, len(schema.numeric_columns_)), dtype=np.float32)
@@ -225,10 +269,10 @@ class Catalog:
                 numeric[:, schema.numeric_columns_.index(column)] = values[index]
             for column, values in side.text.items():
                 tables[column], codes[column] = embed_text(column, values), index
-        features: dict = {"categorical": categorical, "numeric": numeric}
+        features: NetworkInputs = {CATEGORICAL: categorical, NUMERIC: numeric}
         if schema.text_columns_:
             columns = schema.text_columns_
-            features["text"] = TableLookup(
+            features[TEXT] = TableLookup(
                 [tables[c] for c in columns], np.column_stack([codes[c] for c in columns])
             )
         return features

@@ -1,8 +1,16 @@
-"""``MultiTaskRecommender``: the scikit-learn face of the library."""
+"""``MultiTaskRecommender``: the scikit-learn face of the library.
+
+The estimator holds the parameters, checks them, orchestrates ``fit`` and
+answers ``predict``/``score``; every stage it drives lives in a room of its
+own: input checks (:mod:`~sklearn_mtl.validation`), column encodings
+(:mod:`~sklearn_mtl.schema`), users and items (:mod:`~sklearn_mtl.catalog`),
+network assembly (:mod:`~sklearn_mtl.builder`), training
+(:mod:`~sklearn_mtl.training`), pair scoring (:mod:`~sklearn_mtl.recommend`),
+files (:mod:`~sklearn_mtl.persistence`) and ONNX (:mod:`~sklearn_mtl.export`).
+"""
 
 from __future__ import annotations
 
-import copy
 import os
 from collections.abc import Mapping
 from numbers import Integral, Real
@@ -12,55 +20,29 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch.callbacks import (
-    EarlyStopping,
-    GradientNormClipping,
-    PassthroughScoring,
-    ProgressBar,
-)
-from torch.optim.lr_scheduler import CosineAnnealingLR
+from sklearn.utils.validation import check_is_fitted
 
-from .batching import BatchSlicer, HoldoutSplit, TableLookup, TensorDictDataset
-from .callbacks import LossWeightingHooks, RestartingLRScheduler, TaskValidationMetrics
+from .builder import NetworkSpec, build_net, grow_network
 from .catalog import Catalog
-from .export import export_onnx, onnx_input_names
+from .export import example_rows, export_onnx, onnx_inputs
+from .inputs import CATEGORICAL, IN_HISTORY, TEXT, NetworkInputs, TensorDictDataset
 from .metrics import task_metric
-from .modules import (
-    ESMM,
-    PLE,
-    FeatureEmbedding,
-    InteractionHistory,
-    MMoE,
-    MultiTaskArchitecture,
-    MultiTaskNetwork,
-    SharedBottom,
-    SingleTask,
-    Tower,
-)
-from .modules.growth import load_grown_state
+from .modules import ARCHITECTURES, MultiTaskArchitecture
 from .modules.history import HISTORY_POOLINGS
-from .net import MultiTaskLoss, MultiTaskNet
-from .persistence import load_model, save_model
-from .resampling import NegativeResampling
+from .persistence import read_model, save_model
+from .recommend import PairScorer, ranking_weights
 from .schema import FeatureSchema
-from .tasks import Task, infer_task_type, make_task
-from .text import SentenceEmbedder, text_values
+from .tasks import Task, infer_task_type, is_binary, make_task
+from .text import SentenceEmbedder, encode_text_columns, fit_text_encoders
+from .training import inference_batches
+from .validation import check_features, check_targets
 from .weighting import LOSS_WEIGHTINGS, LossWeighting
 
 __all__ = ["MultiTaskRecommender"]
-
-# Epochs with more batches than this show a progress bar when verbose.
-_PROGRESS_BAR_MIN_BATCHES = 200
-
-
-def _auto_embedding_dim(cardinality: int) -> int:
-    # fastai's rule of thumb: grows sub-linearly with the vocabulary, capped.
-    return int(min(64, round(1.6 * cardinality**0.56)))
 
 
 def _has_classification_task(estimator: MultiTaskRecommender) -> bool:
@@ -85,23 +67,15 @@ class MultiTaskRecommender(BaseEstimator):
         Target column → ``"binary"``, ``"multiclass"``, ``"regression"`` or a
         :class:`~sklearn_mtl.tasks.Task`. ``None`` infers each column's type
         from ``y`` (see :func:`~sklearn_mtl.tasks.infer_task_type`).
-    architecture : {"shared_bottom", "mmoe", "ple", "esmm", "single"} or class, \
-            default="shared_bottom"
-        How the tasks share the network below their towers:
+    architecture : {ARCHITECTURE_NAMES} or class, default="shared_bottom"
+        How the tasks share the network below their towers (the names are the
+        keys of :data:`sklearn_mtl.modules.ARCHITECTURES`):
 
-        - ``"shared_bottom"``: one MLP of ``shared_units`` read by every task.
-        - ``"mmoe"``: ``n_experts`` experts (each an MLP of ``shared_units``)
-          mixed by one softmax gate per task (Ma et al., 2018).
-        - ``"ple"``: ``n_levels`` levels of ``n_task_experts`` experts per task
-          and ``n_shared_experts`` shared experts, with gates (Tang et al.,
-          2020); one level is CGC.
-        - ``"esmm"``: the binary tasks of ``esmm_chain`` are trained on the
-          entire space, ``p(a and b) = p(a) · p(b | a)`` (Ma et al., 2018).
-        - ``"single"``: one independent network per task (own embeddings, own
-          MLP of ``shared_units``): the single-task baseline.
+ARCHITECTURE_LIST
         - A subclass of :class:`~sklearn_mtl.modules.MultiTaskArchitecture`,
-          constructed as ``cls(input_dim=..., n_tasks=..., units=shared_units,
-          dropout=dropout, batch_norm=batch_norm)``.
+          constructed by its ``from_params`` (by default
+          ``cls(input_dim=..., n_tasks=..., units=shared_units,
+          dropout=dropout, batch_norm=batch_norm)``).
     shared_units : tuple of int, default=(64, 32)
         Hidden layer widths of the shared part (of each expert for mixtures).
     n_experts : int, default=4
@@ -117,8 +91,7 @@ class MultiTaskRecommender(BaseEstimator):
         ``["click", "like"]`` trains ``p(click) · p(like | click)`` against
         the label "clicked and liked" on every row. ``predict`` and
         ``predict_proba`` of a chained task give the conditional probability.
-    loss_weighting : {"equal", "uncertainty", "dwa", "gradnorm", "pcgrad"} or \
-            LossWeighting, default="equal"
+    loss_weighting : {LOSS_WEIGHTING_NAMES} or LossWeighting, default="equal"
         How the task losses are balanced: their sum, learned uncertainty
         weights (Kendall et al., 2018), Dynamic Weight Average (Liu et al.,
         2019), GradNorm on the last shared layer (Chen et al., 2018), PCGrad
@@ -265,10 +238,7 @@ class MultiTaskRecommender(BaseEstimator):
 
     _parameter_constraints: ClassVar[dict] = {
         "tasks": [dict, None],
-        "architecture": [
-            StrOptions({"shared_bottom", "mmoe", "ple", "esmm", "single"}),
-            type,
-        ],
+        "architecture": [StrOptions(set(ARCHITECTURES)), type],
         "shared_units": ["array-like"],
         "n_experts": [Interval(Integral, 1, None, closed="left")],
         "n_levels": [Interval(Integral, 1, None, closed="left")],
@@ -453,24 +423,25 @@ class MultiTaskRecommender(BaseEstimator):
                 f"text_features={list(self.text_features)} names columns, so X must be a "
                 f"DataFrame that has them; got {type(X).__name__}."
             )
-        X = self._check_x(X, reset=True)
+        X = check_features(self, X, reset=True)
         Y = self._targets_frame(y, n_samples=len(X), reset=True)
 
         self.tasks_ = self._fit_tasks(Y)
         self.classes_ = {
             name: task.classes_ for name, task in self.tasks_.items() if task.is_classifier
         }
-        weights = self._task_weight_vector()
         ids = [c for c in (self.user_col, self.item_col) if c is not None]
         self.schema_ = FeatureSchema(
             self.categorical_features,
             always_categorical=ids,
             text_features=list(self.text_features or ()),
         ).fit(X)
-        self._fit_text_encoders(X)
+        if self.text_features:
+            encoder = SentenceEmbedder() if self.text_encoder is None else self.text_encoder
+            self.text_encoders_ = fit_text_encoders(X, self.schema_.text_columns_, encoder)
         self._fit_catalog(X, Y)
         features = self._features(X)
-        text_dim = sum(t.shape[1] for t in features["text"].tables) if "text" in features else 0
+        text_dim = features[TEXT].width if TEXT in features else 0
         dataset = TensorDictDataset(features, self._encode_targets(Y))
 
         seed = self._seed()
@@ -478,7 +449,7 @@ class MultiTaskRecommender(BaseEstimator):
         # change the random stream of the user's own code.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            self.net_ = self._build_net(weights, seed, n_samples=len(dataset), text_dim=text_dim)
+            self.net_ = build_net(self._network_spec(text_dim), seed, n_samples=len(dataset))
             self.net_.initialize()
             self.net_.partial_fit(dataset, y=None, epochs=epochs)
         self.n_iter_ = len(self.net_.history)
@@ -487,9 +458,20 @@ class MultiTaskRecommender(BaseEstimator):
     def _seed(self) -> int:
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
+    def _network_spec(self, text_dim: int | None = None) -> NetworkSpec:
+        if text_dim is None:
+            text_dim = self.net_.module_.embeddings[0].text_dim
+        return NetworkSpec(
+            self.get_params(deep=False),
+            self.schema_,
+            self.tasks_,
+            getattr(self, "catalog_", None),
+            text_dim,
+        )
+
     def _continue_training(self, X: Any, y: Any, epochs: int) -> MultiTaskRecommender:
         """More epochs on new data, growing vocabularies, catalog and histories."""
-        X = self._check_x(X, reset=False)
+        X = check_features(self, X, reset=False)
         Y = self._targets_frame(y, n_samples=len(X), reset=False)
         encoded_targets = self._encode_targets(Y)  # refuses unknown classes first
         added = self.schema_.extend(X)
@@ -500,21 +482,11 @@ class MultiTaskRecommender(BaseEstimator):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self._seed() + self.n_iter_)
             if added or (interactions_changed and self.interaction_history):
-                self._grow_network()
+                grow_network(self.net_, self._network_spec())
             before = len(self.net_.history)
             self.net_.partial_fit(dataset, y=None, epochs=epochs)
         self.n_iter_ += len(self.net_.history) - before
         return self
-
-    def _grow_network(self) -> None:
-        """Rebuild the network for the grown vocabularies, keeping every trained weight."""
-        old = self.net_.module_
-        new = self._build_module(old.embeddings[0].text_dim).to(self.net_.device)
-        load_grown_state(new, old.state_dict())
-        new.train(old.training)
-        self.net_.module_ = new
-        # The optimizer's moments belong to the old tensors; new tables start afresh.
-        self.net_.initialize_optimizer()
 
     def _fit_catalog(self, X: pd.DataFrame, Y: pd.DataFrame) -> None:
         """Learn users, items and interactions when the id columns are known."""
@@ -535,59 +507,25 @@ class MultiTaskRecommender(BaseEstimator):
         if self.interaction_task is None:
             return np.ones(len(Y), dtype=bool)
         task = self.tasks_.get(self.interaction_task)
-        if task is None or task.task_type != "binary":
+        if task is None or not is_binary(task):
             raise ValueError(
                 f"interaction_task={self.interaction_task!r} must name a binary task; "
                 f"tasks are {list(self.tasks_)}."
             )
         return task.encode(Y[self.interaction_task]) == 1
 
-    def _fit_text_encoders(self, X: pd.DataFrame) -> None:
-        """One encoder per text column, fitted on the column's distinct texts."""
-        if not self.text_features:
-            return
-        encoder = SentenceEmbedder() if self.text_encoder is None else self.text_encoder
-        self.text_encoders_ = {}
-        for column in self.schema_.text_columns_:
-            distinct = pd.unique(text_values(column, X[column]))
-            self.text_encoders_[column] = clone(encoder).fit(pd.DataFrame({column: distinct}))
-
-    def _embed_text(self, column, texts: np.ndarray) -> np.ndarray:
-        """Vectors (float32, one row per text) of ``texts`` from ``column``'s encoder."""
-        vectors = self.text_encoders_[column].transform(pd.DataFrame({column: texts}))
-        vectors = np.asarray(vectors, dtype=np.float32)
-        if vectors.ndim != 2 or len(vectors) != len(texts):
-            raise TypeError(
-                f"text_encoder must return one row per text; it returned shape "
-                f"{vectors.shape} for {len(texts)} texts of column {column!r}."
-            )
-        if not np.all(np.isfinite(vectors)):
-            raise ValueError(f"text_encoder returned NaN or infinite values for {column!r}.")
-        return vectors
-
-    def _text_lookup(self, X: pd.DataFrame) -> TableLookup:
-        """Each text column's distinct texts embedded once, and each row's text code."""
-        tables, codes = [], []
-        for column in self.schema_.text_columns_:
-            row_codes, distinct = pd.factorize(text_values(column, X[column]))
-            tables.append(self._embed_text(column, np.asarray(distinct, dtype=object)))
-            codes.append(row_codes)
-        return TableLookup(tables, np.column_stack(codes))
-
-    def _features(self, X: pd.DataFrame) -> dict[str, np.ndarray | TableLookup]:
+    def _features(self, X: pd.DataFrame) -> NetworkInputs:
         """The network inputs of the rows of ``X``."""
-        features: dict = self.schema_.transform(X)
+        features = self.schema_.transform(X)
         if self.interaction_history:
-            features["in_history"] = self._in_history(features["categorical"])
+            columns = self.schema_.categorical_columns_
+            codes = features[CATEGORICAL]
+            users = codes[:, columns.index(self.user_col)]
+            items = codes[:, columns.index(self.item_col)]
+            features[IN_HISTORY] = self.catalog_.in_history(users, items).astype(np.float32)
         if self.schema_.text_columns_:
-            features["text"] = self._text_lookup(X)
+            features[TEXT] = encode_text_columns(X, self.text_encoders_)
         return features
-
-    def _in_history(self, categorical: np.ndarray) -> np.ndarray:
-        columns = self.schema_.categorical_columns_
-        users = categorical[:, columns.index(self.user_col)]
-        items = categorical[:, columns.index(self.item_col)]
-        return self.catalog_.is_interaction(users, items).astype(np.float32)
 
     def _fit_tasks(self, Y: pd.DataFrame) -> dict[str, Task]:
         tasks = {}
@@ -596,366 +534,20 @@ class MultiTaskRecommender(BaseEstimator):
             tasks[name] = make_task(spec, name).fit(Y[name])
         return tasks
 
-    def _task_weight_vector(self) -> list[float]:
-        weights = dict(self.task_weights or {})
-        unknown = [name for name in weights if name not in self.tasks_]
-        if unknown:
-            raise ValueError(
-                f"task_weights names tasks that are not in tasks: {unknown}; "
-                f"tasks are {list(self.tasks_)}."
-            )
-        negative = [name for name, w in weights.items() if not (np.isfinite(w) and w >= 0)]
-        if negative:
-            raise ValueError(f"task_weights must be finite and non-negative; got {negative}.")
-        return [float(weights.get(name, 1.0)) for name in self.tasks_]
-
-    def _build_architecture(self, input_dim: int) -> MultiTaskArchitecture:
-        n_tasks = len(self.tasks_)
-        units = [int(u) for u in self.shared_units]
-        common = dict(
-            input_dim=input_dim,
-            n_tasks=n_tasks,
-            units=units,
-            dropout=self.dropout,
-            batch_norm=self.batch_norm,
-        )
-        if self.architecture == "shared_bottom":
-            return SharedBottom(**common)
-        if self.architecture == "mmoe":
-            return MMoE(n_experts=self.n_experts, **common)
-        if self.architecture == "ple":
-            if self.n_task_experts + self.n_shared_experts == 0:
-                raise ValueError(
-                    "architecture='ple' needs experts: n_task_experts and n_shared_experts "
-                    "are both 0."
-                )
-            return PLE(
-                n_levels=self.n_levels,
-                n_task_experts=self.n_task_experts,
-                n_shared_experts=self.n_shared_experts,
-                **common,
-            )
-        if self.architecture == "esmm":
-            names = list(self.tasks_)
-            return ESMM(chain=[names.index(t) for t in self._esmm_chain()], **common)
-        if self.architecture == "single":
-            return SingleTask(**common)
-        return self._custom_architecture(common)
-
-    def _custom_architecture(self, common: dict) -> MultiTaskArchitecture:
-        cls = self.architecture
-        if not (isinstance(cls, type) and issubclass(cls, MultiTaskArchitecture)):
-            raise TypeError(
-                "architecture must be 'shared_bottom', 'mmoe', 'ple', 'esmm', 'single' or a "
-                f"subclass of sklearn_mtl.modules.MultiTaskArchitecture; got {cls!r}."
-            )
-        try:
-            architecture = cls(**common)
-        except TypeError as exc:
-            raise TypeError(
-                f"architecture {cls.__name__} must accept the keywords input_dim, n_tasks, "
-                f"units, dropout and batch_norm: {exc}"
-            ) from exc
-        # A dry run on two rows: a module that breaks the contract fails here,
-        # with its name, not deep inside the training loop.
-        with torch.no_grad():
-            outputs = architecture.eval()(torch.zeros(2, common["input_dim"]))
-        architecture.train()
-        n_tasks = common["n_tasks"]
-        if (
-            not isinstance(outputs, (list, tuple))
-            or len(outputs) != n_tasks
-            or any(tuple(o.shape) != (2, architecture.output_dim) for o in outputs)
-        ):
-            raise TypeError(
-                f"architecture {cls.__name__} must return a list of {n_tasks} tensors of "
-                f"shape (batch, output_dim={getattr(architecture, 'output_dim', None)})."
-            )
-        return architecture
-
-    def _esmm_chain(self) -> list[str]:
-        if self.esmm_chain is None:
-            raise ValueError("architecture='esmm' needs esmm_chain, e.g. ['click', 'like'].")
-        chain = list(self.esmm_chain)
-        unknown = [t for t in chain if t not in self.tasks_]
-        if unknown:
-            raise ValueError(f"esmm_chain names tasks that do not exist: {unknown}.")
-        not_binary = [t for t in chain if self.tasks_[t].task_type != "binary"]
-        if not_binary:
-            raise ValueError(f"esmm_chain tasks must be binary; {not_binary} are not.")
-        if len(chain) < 2 or len(set(chain)) != len(chain):
-            raise ValueError(f"esmm_chain must list at least two distinct tasks; got {chain}.")
-        return chain
-
-    def _side_dim(self) -> int:
-        """Width of the vectors that are not per-column embeddings (history, text)."""
-        return self.embedding_dim if isinstance(self.embedding_dim, int) else 16
-
-    def _build_module(self, text_dim: int = 0) -> MultiTaskNetwork:
-        cardinalities = self.schema_.cardinalities_
-        if self.embedding_dim == "auto":
-            dims = [_auto_embedding_dim(n) for n in cardinalities]
-        else:
-            dims = [int(self.embedding_dim)] * len(cardinalities)
-        n_numeric = len(self.schema_.numeric_columns_)
-
-        def make_embedding() -> FeatureEmbedding:
-            return FeatureEmbedding(
-                cardinalities,
-                dims,
-                n_numeric,
-                self._build_history(),
-                text_dim=text_dim,
-                text_projection_dim=self._side_dim() * len(self.schema_.text_columns_),
-            )
-
-        input_dim = make_embedding().output_dim
-        architecture = self._build_architecture(input_dim)
-        n_embeddings = len(self.tasks_) if architecture.separate_embeddings else 1
-        embeddings = [make_embedding() for _ in range(n_embeddings)]
-        towers = [
-            Tower(
-                architecture.output_dim,
-                [int(u) for u in self.tower_units],
-                task.n_outputs,
-                dropout=self.dropout,
-                batch_norm=self.batch_norm,
-            )
-            for task in self.tasks_.values()
-        ]
-        return MultiTaskNetwork(embeddings, architecture, towers)
-
-    def _build_history(self) -> InteractionHistory | None:
-        if not self.interaction_history:
-            return None
-        columns = self.schema_.categorical_columns_
-        user_codes, item_codes = self.catalog_.interaction_codes()
-        return InteractionHistory(
-            user_codes,
-            item_codes,
-            n_user_codes=len(self.schema_.vocabularies_[self.user_col]) + 1,
-            n_item_codes=len(self.schema_.vocabularies_[self.item_col]) + 1,
-            dim=self._side_dim(),
-            user_position=columns.index(self.user_col),
-            item_position=columns.index(self.item_col),
-            pooling=self.history_pooling,
-            products=self.history_products,
-        )
-
-    def _build_weighting(self) -> LossWeighting:
-        if isinstance(self.loss_weighting, str):
-            weighting = LOSS_WEIGHTINGS[self.loss_weighting]()
-        else:
-            weighting = copy.deepcopy(self.loss_weighting)
-            if not isinstance(weighting, LossWeighting):
-                raise TypeError(
-                    "loss_weighting must be a strategy name or a "
-                    f"sklearn_mtl.weighting.LossWeighting; got {type(weighting).__name__}."
-                )
-        return weighting.build(len(self.tasks_))
-
-    def _build_net(
-        self, weights: list[float], seed: int, n_samples: int, text_dim: int = 0
-    ) -> MultiTaskNet:
-        validation_fraction = self.validation_fraction
-        if validation_fraction is None and self.early_stopping:
-            validation_fraction = 0.1
-        callbacks: list[tuple[str, Any]] = []
-        for name in self.tasks_:
-            callbacks.append(
-                (f"train_{name}_loss", PassthroughScoring(f"train_{name}_loss", on_train=True))
-            )
-        if validation_fraction is not None:
-            for name in self.tasks_:
-                callbacks.append((f"valid_{name}_loss", PassthroughScoring(f"valid_{name}_loss")))
-            callbacks.append(("task_metrics", TaskValidationMetrics()))
-        callbacks.append(("loss_weighting", LossWeightingHooks()))
-        if self.resample_negatives:
-            callbacks.append(("negative_resampling", self._negative_resampling(seed)))
-        if self.lr_schedule == "cosine":
-            schedule = RestartingLRScheduler(
-                CosineAnnealingLR, T_max=self.max_epochs, last_epoch=-1
-            )
-            callbacks.append(("lr_scheduler", schedule))
-        if self.max_grad_norm is not None:
-            callbacks.append(("gradient_clipping", GradientNormClipping(self.max_grad_norm)))
-        if self.early_stopping:
-            callbacks.append(
-                (
-                    "early_stopping",
-                    EarlyStopping(
-                        monitor="valid_loss",
-                        patience=self.n_iter_no_change,
-                        load_best=True,
-                        sink=self._print_if_verbose,
-                    ),
-                )
-            )
-        if self.verbose and n_samples / self.batch_size > _PROGRESS_BAR_MIN_BATCHES:
-            callbacks.append(("progress_bar", ProgressBar()))
-
-        return MultiTaskNet(
-            module=self._build_module(text_dim),
-            criterion=MultiTaskLoss(list(self.tasks_.values()), self._build_weighting(), weights),
-            optimizer=torch.optim.Adam,
-            lr=self.lr,
-            optimizer__weight_decay=self.weight_decay,
-            # One fused update for all parameters instead of a Python loop
-            # over them: ~10% of the step time of a small network on CPU.
-            optimizer__foreach=True,
-            # Learned loss weights (uncertainty, GradNorm) are not regularized.
-            optimizer__param_groups=[("weighting.*", {"weight_decay": 0.0})],
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
-            train_split=(
-                None
-                if validation_fraction is None
-                else HoldoutSplit(validation_fraction, random_state=seed)
-            ),
-            iterator_train=BatchSlicer,
-            iterator_train__shuffle=True,
-            iterator_train__random_state=np.random.default_rng(seed),
-            iterator_valid=BatchSlicer,
-            callbacks=callbacks,
-            device=self.device,
-            verbose=self.verbose,
-        )
-
-    def _negative_resampling(self, seed: int) -> NegativeResampling:
-        if self.interaction_task is None or self.user_col is None:
-            raise ValueError(
-                "resample_negatives=True needs interaction_task (the binary task whose 0 rows "
-                "are the sampled negatives), user_col and item_col."
-            )
-        schema, item_columns = self.schema_, {self.item_col, *self.catalog_.item_features_}
-        positions = {
-            kind: [j for j, column in enumerate(columns) if column in item_columns]
-            for kind, columns in (
-                ("categorical", schema.categorical_columns_),
-                ("numeric", schema.numeric_columns_),
-                ("text", schema.text_columns_),
-            )
-        }
-        return NegativeResampling(
-            task_index=list(self.tasks_).index(self.interaction_task),
-            user_position=schema.categorical_columns_.index(self.user_col),
-            item_position=schema.categorical_columns_.index(self.item_col),
-            item_columns=positions,
-            is_interaction=self.catalog_.is_interaction,
-            random_state=seed,
-        )
-
-    def _print_if_verbose(self, message: str) -> None:
-        if self.verbose:
-            print(message)
-
-    # ------------------------------------------------------- input checking
-
-    def _check_x(self, X: Any, *, reset: bool) -> pd.DataFrame:
-        """Check ``X`` and return it as a DataFrame (integer column labels for arrays)."""
-        if isinstance(X, pd.DataFrame):
-            if X.columns.has_duplicates:
-                raise ValueError(
-                    f"X has duplicate columns: {list(X.columns[X.columns.duplicated()])}."
-                )
-            if not reset and hasattr(self, "feature_names_in_"):
-                X = self._reorder_columns(X)
-            validate_data(self, X, skip_check_array=True, reset=reset)
-            if X.shape[0] == 0:
-                raise ValueError(
-                    f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 "
-                    "is required."
-                )
-            if X.shape[1] == 0:
-                raise ValueError("X has no columns; at least one feature is required.")
-            return X
-        if not reset and self.schema_.categorical_columns_ and hasattr(self, "feature_names_in_"):
-            # An array cannot say which of its columns hold the categories.
-            raise ValueError(
-                f"X is a {type(X).__name__}, but this model was fitted on a DataFrame with "
-                f"columns {list(self.feature_names_in_)}; pass X as such a DataFrame."
-            )
-        array = validate_data(self, X, dtype="numeric", reset=reset)
-        return pd.DataFrame(array)
-
-    def _reorder_columns(self, X: pd.DataFrame) -> pd.DataFrame:
-        # Same columns in another order is the same data: align it rather than fail.
-        expected = list(self.feature_names_in_)
-        if list(X.columns) != expected and set(X.columns) == set(expected):
-            return X[expected]
-        return X
-
     def _targets_frame(self, y: Any, *, n_samples: int, reset: bool) -> pd.DataFrame:
-        """``y`` as a DataFrame with one column per task, checked against ``tasks``."""
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
-        if isinstance(y, pd.DataFrame):
-            layout, Y = "frame", y.copy()
-        elif isinstance(y, pd.Series):
-            layout, Y = "1d", y.to_frame(name=y.name if y.name is not None else None)
+        """``y`` as a DataFrame with one column per task (records its layout on ``reset``)."""
+        if not reset:
+            tasks = list(self.tasks_)
+        elif self.tasks is not None and not self.tasks:
+            raise ValueError("tasks is empty; give at least one task or pass None.")
         else:
-            array = np.asarray(y)
-            if array.dtype.kind == "c":
-                raise ValueError("Complex data not supported for y.")
-            if array.ndim == 1:
-                layout, Y = "1d", pd.DataFrame({None: array})
-            elif array.ndim == 2:
-                layout, Y = "2d", pd.DataFrame(array)
-            else:
-                raise ValueError(f"y must be 1-D or 2-D; got an array of shape {array.shape}.")
-        if len(Y) != n_samples:
-            raise ValueError(
-                f"X and y have inconsistent numbers of samples: {n_samples} and {len(Y)}."
-            )
-        Y.index = pd.RangeIndex(len(Y))
-        names = self._task_names(Y, layout, reset=reset)
-        if layout == "frame":
-            Y = Y[names]
-        else:
-            Y.columns = names
+            tasks = None if self.tasks is None else list(self.tasks)
+        Y, layout = check_targets(
+            y, n_samples=n_samples, tasks=tasks, estimator_name=type(self).__name__
+        )
         if reset:
             self._y_layout = layout
         return Y
-
-    def _task_names(self, Y: pd.DataFrame, layout: str, *, reset: bool) -> list:
-        """The task of each column of ``Y``, in task order; checks them against ``tasks``."""
-        if not reset:
-            expected = list(self.tasks_)
-        elif self.tasks is not None:
-            if not self.tasks:
-                raise ValueError("tasks is empty; give at least one task or pass None.")
-            expected = list(self.tasks)
-        else:
-            expected = None
-
-        if layout == "frame":
-            columns = list(Y.columns)
-            if expected is not None:
-                missing = [c for c in expected if c not in columns]
-                extra = [c for c in columns if c not in expected]
-                if missing:
-                    raise ValueError(
-                        f"tasks names {missing}, which are not columns of y (y has {columns})."
-                    )
-                if extra:
-                    raise ValueError(
-                        f"y has columns {extra} that are not in tasks ({expected}); drop "
-                        "them or add them to tasks."
-                    )
-                return expected
-            return columns
-        if expected is None:
-            if layout == "1d":
-                name = Y.columns[0]
-                return ["y" if name is None else name]
-            return [f"y{j}" for j in range(Y.shape[1])]
-        if Y.shape[1] != len(expected):
-            raise ValueError(
-                f"y has {Y.shape[1]} column(s) but tasks has {len(expected)}: {expected}."
-            )
-        return expected
 
     def _encode_targets(self, Y: pd.DataFrame) -> np.ndarray:
         return np.column_stack([task.encode(Y[name]) for name, task in self.tasks_.items()])
@@ -965,9 +557,8 @@ class MultiTaskRecommender(BaseEstimator):
     def _raw_outputs(self, X: Any) -> dict[str, np.ndarray]:
         """Each task's raw network output (logits or standardized values), float64."""
         check_is_fitted(self)
-        X = self._check_x(X, reset=False)
-        dataset = TensorDictDataset(self._features(X))
-        outputs = self.net_.forward(dataset)
+        X = check_features(self, X, reset=False)
+        outputs = self.net_.forward(TensorDictDataset(self._features(X)))
         return {
             name: output.numpy().astype(np.float64)
             for name, output in zip(self.tasks_, outputs, strict=True)
@@ -980,11 +571,9 @@ class MultiTaskRecommender(BaseEstimator):
         columns = list(per_task.values())
         if self._y_layout == "1d":
             return columns[0]
-        return (
-            np.column_stack(columns)
-            if len({c.dtype.kind for c in columns}) == 1
-            else (np.column_stack([c.astype(object) for c in columns]))
-        )
+        if len({c.dtype.kind for c in columns}) == 1:
+            return np.column_stack(columns)
+        return np.column_stack([c.astype(object) for c in columns])
 
     def predict(self, X: Any) -> Any:
         """Predict every task: class labels for classification, values for regression.
@@ -1029,6 +618,25 @@ class MultiTaskRecommender(BaseEstimator):
         if self._y_layout == "1d" and len(self.tasks_) == 1:
             return next(iter(proba.values()))
         return proba
+
+    def predict_outputs(self, X: Any) -> dict[str, np.ndarray]:
+        """What the network predicts for each task, as :meth:`Task.output` defines it.
+
+        The positive-class probability of a binary task (shape (n_samples,)),
+        the class probabilities of a multiclass task, the value of a
+        regression task: one forward pass for every task, and the numbers
+        that ``recommend``, the ranking scorers and the ONNX graph use.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        dict
+            Task → float64 array.
+        """
+        return {name: self.tasks_[name].outputs(raw) for name, raw in self._raw_outputs(X).items()}
 
     # ---------------------------------------------------------------- score
 
@@ -1085,82 +693,21 @@ class MultiTaskRecommender(BaseEstimator):
 
     # ------------------------------------------------------- recommendation
 
-    def _check_catalog(self, method: str) -> Catalog:
+    def _pair_scorer(self, method: str) -> PairScorer:
         check_is_fitted(self)
         if not hasattr(self, "catalog_"):
             raise ValueError(
                 f"{method} needs a model fitted with user_col and item_col, which name the "
                 "user and item id columns of X."
             )
-        return self.catalog_
-
-    def _ranking_weights(self, rank_by: str | Mapping[str, float] | None) -> dict[str, float]:
-        """Task → weight of its prediction in the ranking score."""
-        if rank_by is None:
-            rank_by = next(iter(self.tasks_))
-        weights = {rank_by: 1.0} if isinstance(rank_by, str) else dict(rank_by)
-        unknown = [t for t in weights if t not in self.tasks_]
-        if unknown:
-            raise ValueError(
-                f"rank_by names unknown tasks {unknown}; tasks are {list(self.tasks_)}."
-            )
-        bad = [t for t, w in weights.items() if not (np.isfinite(w) and w >= 0)]
-        if bad or not weights or sum(weights.values()) == 0:
-            raise ValueError(
-                f"rank_by weights must be non-negative, finite and not all zero; got {weights}."
-            )
-        multiclass = [t for t in weights if self.tasks_[t].task_type == "multiclass"]
-        if multiclass:
-            raise ValueError(f"rank_by cannot rank by multiclass tasks {multiclass}.")
-        return weights
-
-    def _device_batches(self, features: dict[str, np.ndarray], batch_size: int):
-        """Batches of ``features`` on the net's device, with the module in eval mode.
-
-        Callers wrap the loop in ``torch.inference_mode()``.
-        """
-        self.net_.module_.eval()
-        for batch, _ in BatchSlicer(TensorDictDataset(features), batch_size=batch_size):
-            yield {k: v.to(self.net_.device) for k, v in batch.items()}
-
-    def _pair_predictions(
-        self,
-        users: tuple,
-        items: tuple,
-        user_index: np.ndarray,
-        item_index: np.ndarray,
-        seen: np.ndarray,
-    ) -> dict[str, torch.Tensor]:
-        """Each task's ranking value (probability of the positive class, or value) per pair.
-
-        ``seen`` marks the pairs that are training interactions (computed once
-        by the caller, which also needs it to exclude seen items).
-        """
-        features = self.catalog_.assemble(
-            users, items, user_index, item_index, embed_text=self._embed_text
+        return PairScorer(
+            self.net_.module_,
+            self.net_.device,
+            self.catalog_,
+            self.tasks_,
+            getattr(self, "text_encoders_", None),
+            reads_history=self.interaction_history,
         )
-        if self.interaction_history:
-            features["in_history"] = seen.astype(np.float32)
-        parts: list[tuple[torch.Tensor, ...]] = []
-        with torch.inference_mode():
-            # Large batches: scoring has no gradient to keep, only throughput.
-            for batch in self._device_batches(features, batch_size=1 << 16):
-                parts.append(tuple(out.float().cpu() for out in self.net_.module_(**batch)))
-        outputs = [torch.cat(chunk) for chunk in zip(*parts, strict=True)]
-        values = {}
-        for (name, task), output in zip(self.tasks_.items(), outputs, strict=True):
-            if task.task_type == "binary":
-                values[name] = torch.sigmoid(output.double())
-            elif task.task_type == "regression":
-                values[name] = output.double() * task.scale_ + task.mean_
-            else:
-                values[name] = output.argmax(dim=1)
-        return values
-
-    def _task_column(self, name: str, values: np.ndarray) -> np.ndarray:
-        """A task's ranking values as output: class labels for multiclass tasks."""
-        task = self.tasks_[name]
-        return task.classes_[values] if task.task_type == "multiclass" else values
 
     def score_pairs(
         self, users: Any, items: Any, rank_by: str | Mapping[str, float] | None = None
@@ -1182,33 +729,8 @@ class MultiTaskRecommender(BaseEstimator):
             the positive-class probability for binary tasks, the value for
             regression tasks, the label for multiclass tasks.
         """
-        catalog = self._check_catalog("score_pairs")
-        weights = self._ranking_weights(rank_by)
-        users, items = np.asarray(users), np.asarray(items)
-        if users.shape != items.shape or users.ndim != 1:
-            raise ValueError(
-                f"users and items must be 1-D of the same length; got {users.shape} and "
-                f"{items.shape}."
-            )
-        self._check_known_items(items)
-        user_ids, user_index = np.unique(users, return_inverse=True)
-        item_ids, item_index = np.unique(items, return_inverse=True)
-        users_block, items_block = catalog.encode_users(user_ids), catalog.encode_items(item_ids)
-        seen = catalog.is_interaction(users_block.codes[user_index], items_block.codes[item_index])
-        values = self._pair_predictions(users_block, items_block, user_index, item_index, seen)
-        frame = pd.DataFrame({self.user_col: users, self.item_col: items})
-        frame["score"] = sum(w * values[t] for t, w in weights.items()).numpy()
-        for name, value in values.items():
-            frame[name] = self._task_column(name, value.numpy())
-        return frame
-
-    def _check_known_items(self, items: np.ndarray) -> None:
-        unknown = pd.Index(items).difference(self.catalog_.items_.index)
-        if len(unknown):
-            raise ValueError(
-                f"items holds ids not seen in fit: {list(unknown[:10])}; an item is known "
-                "by its id and features from the training data."
-            )
+        scorer = self._pair_scorer("score_pairs")
+        return scorer.score_pairs(users, items, ranking_weights(rank_by, self.tasks_))
 
     def recommend(
         self,
@@ -1264,52 +786,9 @@ class MultiTaskRecommender(BaseEstimator):
         >>> top.columns.tolist()
         ['user_id', 'item_id', 'rank', 'score', 'click', 'like', 'rating']
         """
-        catalog = self._check_catalog("recommend")
-        if not isinstance(k, Integral) or isinstance(k, bool) or k < 1:
-            raise ValueError(f"k must be a positive integer; got {k!r}.")
-        weights = self._ranking_weights(rank_by)
-        user_ids = np.asarray(users).reshape(-1)
-        described = None
-        if items is None:
-            item_ids = catalog.items_.index.to_numpy()
-        elif isinstance(items, pd.DataFrame):
-            described = catalog.check_described_items(items)
-            item_ids = described.index.to_numpy()
-        else:
-            item_ids = pd.unique(np.asarray(items).reshape(-1))
-            self._check_known_items(item_ids)
-        user_block = catalog.encode_users(user_ids)
-        item_block = catalog.encode_items(item_ids, described)
-        n_items = len(item_ids)
-        top_k = min(int(k), n_items)
-        chunk = max(1, (1 << 18) // max(n_items, 1))
-        frames = []
-        for start in range(0, len(user_ids), chunk):
-            rows = np.arange(start, min(start + chunk, len(user_ids)))
-            user_index = np.repeat(rows, n_items)
-            item_index = np.tile(np.arange(n_items), len(rows))
-            seen = catalog.is_interaction(
-                user_block.codes[user_index], item_block.codes[item_index]
-            )
-            values = self._pair_predictions(user_block, item_block, user_index, item_index, seen)
-            score = sum(w * values[t] for t, w in weights.items()).view(len(rows), n_items)
-            if exclude_seen:
-                mask = torch.from_numpy(seen.reshape(len(rows), n_items))
-                score = score.masked_fill(mask, float("-inf"))
-            best, where = torch.topk(score, top_k, dim=1)
-            flat = (torch.arange(len(rows)).unsqueeze(1) * n_items + where).reshape(-1)
-            frame = pd.DataFrame(
-                {
-                    self.user_col: np.repeat(user_ids[rows], top_k),
-                    self.item_col: item_ids[where.reshape(-1).numpy()],
-                    "rank": np.tile(np.arange(1, top_k + 1), len(rows)),
-                    "score": best.reshape(-1).numpy(),
-                }
-            )
-            for name, value in values.items():
-                frame[name] = self._task_column(name, value.reshape(-1)[flat].numpy())
-            frames.append(frame[np.isfinite(frame["score"].to_numpy())])
-        return pd.concat(frames, ignore_index=True)
+        scorer = self._pair_scorer("recommend")
+        weights = ranking_weights(rank_by, self.tasks_)
+        return scorer.recommend(users, k, items, exclude_seen, weights)
 
     # ---------------------------------------------------------- persistence
 
@@ -1317,11 +796,13 @@ class MultiTaskRecommender(BaseEstimator):
         """Save the fitted model to the folder ``path``, without pickle.
 
         The folder holds ``config.json`` (parameters, tasks, vocabularies,
-        scalers, users and items, text encoders' settings, format, library and
-        torch versions) and ``model.safetensors`` (CPU tensors). Only the
-        library's own components can be saved: a custom architecture class,
-        loss-weighting object, task object or text encoder is a ``TypeError``
-        (use :mod:`joblib` for those, with files you trust).
+        scalers, users and items, text encoders' settings, the per-epoch
+        training log, format, library and torch versions) and
+        ``model.safetensors`` (CPU tensors: weights and the optimizer's
+        state, so that ``partial_fit`` after :meth:`load` continues exactly).
+        Only the library's own components can be saved: a custom architecture
+        class, loss-weighting object, task object or text encoder is a
+        ``TypeError`` (use :mod:`joblib` for those, with files you trust).
 
         Parameters
         ----------
@@ -1347,7 +828,7 @@ class MultiTaskRecommender(BaseEstimator):
         True
         """
         check_is_fitted(self)
-        return save_model(self, path)
+        return save_model(self, path, target_layout=self._y_layout)
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str | None = None) -> MultiTaskRecommender:
@@ -1371,7 +852,18 @@ class MultiTaskRecommender(BaseEstimator):
         MultiTaskRecommender
             Fitted, predicting what the saved model predicted.
         """
-        return load_model(cls, path, device=device)
+        saved = read_model(path, device=device)
+        if saved.estimator != cls.__name__:
+            raise ValueError(f"{saved.folder} holds a {saved.estimator}, not a {cls.__name__}.")
+        model = cls(**saved.params)
+        model._validate_params()  # a tampered config gets the errors fit would give
+        for name, value in saved.fitted.items():
+            setattr(model, name, value)
+        model._y_layout = saved.target_layout
+        model.net_ = build_net(model._network_spec(saved.text_dim), model._seed())
+        model.net_.initialize()
+        saved.restore_states(model.net_)
+        return model
 
     # ------------------------------------------------------------- serving
 
@@ -1386,18 +878,8 @@ class MultiTaskRecommender(BaseEstimator):
             ``in_history`` (float32 flags) and ``text`` (float32 vectors).
         """
         check_is_fitted(self)
-        X = self._check_x(X, reset=False)
-        features = self._features(X)
-        inputs = {
-            "categorical": features["categorical"],
-            # Raw values: the graph standardizes them itself.
-            "numeric": self.schema_.numeric_values(X).astype(np.float32),
-        }
-        if "in_history" in features:
-            inputs["in_history"] = features["in_history"].astype(np.float32)
-        if "text" in features:
-            inputs["text"] = features["text"][:].numpy()
-        return {name: inputs[name] for name in onnx_input_names(self)}
+        X = check_features(self, X, reset=False)
+        return onnx_inputs(self._features(X), self.schema_.numeric_values(X))
 
     def export_onnx(self, path: str | os.PathLike) -> Path:
         """Write the network, numeric scaling included, as an ONNX graph.
@@ -1405,7 +887,8 @@ class MultiTaskRecommender(BaseEstimator):
         The graph's inputs are those of :meth:`onnx_inputs` (a server encodes
         ids with the vocabularies of :meth:`save`'s ``config.json``: the
         ``i``-th category has code ``i + 1``, unknown ones 0); its outputs,
-        one per task and named after it, are the positive-class probability
+        one per task and named after it, are each task's
+        :meth:`~sklearn_mtl.tasks.Task.output`: the positive-class probability
         (binary), the class probabilities (multiclass) or the value
         (regression). The batch dimension is dynamic. Needs the ``onnx``
         extra.
@@ -1420,7 +903,9 @@ class MultiTaskRecommender(BaseEstimator):
         Path
         """
         check_is_fitted(self)
-        return export_onnx(self, path)
+        columns = getattr(self, "feature_names_in_", range(self.n_features_in_))
+        example = self.onnx_inputs(example_rows(self.schema_, columns))
+        return export_onnx(self.net_.module_, self.schema_, self.tasks_, example, path)
 
     # -------------------------------------------------------------- experts
 
@@ -1444,7 +929,8 @@ class MultiTaskRecommender(BaseEstimator):
             k-th expert, ``shared_k`` a shared one); each row sums to 1.
         """
         check_is_fitted(self)
-        architecture = self.net_.module_.architecture
+        network = self.net_.module_
+        architecture = network.architecture
         if not architecture.has_gates:
             raise ValueError(
                 f"expert_usage needs a mixture architecture ('mmoe' or 'ple'); this model "
@@ -1453,11 +939,13 @@ class MultiTaskRecommender(BaseEstimator):
         n_levels = getattr(architecture, "n_levels", 1)
         if not -n_levels <= level < n_levels:
             raise ValueError(f"level must lie in [{-n_levels}, {n_levels}); got {level}.")
-        X = self._check_x(X, reset=False)
+        X = check_features(self, X, reset=False)
         totals = None
+        network.eval()
         with torch.inference_mode():
-            for batch in self._device_batches(self._features(X), max(self.batch_size, 4096)):
-                gates = self.net_.module_.gate_weights(**batch, level=level)
+            batch_size = max(self.batch_size, 4096)
+            for batch in inference_batches(self._features(X), self.net_.device, batch_size):
+                gates = network.gate_weights(**batch, level=level)
                 sums = torch.stack([g.sum(dim=0) for g in gates]).cpu()
                 totals = sums if totals is None else totals + sums
         return pd.DataFrame(
@@ -1473,3 +961,20 @@ class MultiTaskRecommender(BaseEstimator):
         tags.input_tags.string = True
         tags.input_tags.categorical = True
         return tags
+
+
+def _document_registries(doc: str | None) -> str | None:
+    """Fill the names of the architectures and loss weightings into the class docstring."""
+    if doc is None:  # python -OO
+        return None
+    names = ", ".join(f'"{name}"' for name in ARCHITECTURES)
+    items = "\n".join(
+        f'        - ``"{name}"``: {cls.summary}' for name, cls in ARCHITECTURES.items()
+    )
+    weightings = ", ".join(f'"{name}"' for name in LOSS_WEIGHTINGS)
+    doc = doc.replace("{ARCHITECTURE_NAMES}", "{" + names + "}")
+    doc = doc.replace("ARCHITECTURE_LIST\n", items + "\n")
+    return doc.replace("{LOSS_WEIGHTING_NAMES}", "{" + weightings + "}")
+
+
+MultiTaskRecommender.__doc__ = _document_registries(MultiTaskRecommender.__doc__)

@@ -13,46 +13,72 @@ import copy
 import logging
 import os
 import warnings
+from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
+from .inputs import CATEGORICAL, IN_HISTORY, INPUT_NAMES, NUMERIC, TEXT, NetworkInputs
 from .modules import InteractionHistory, MultiTaskNetwork
+from .schema import FeatureSchema
+from .tasks import Task
 
-__all__ = ["ServingNetwork", "export_onnx", "onnx_input_names"]
+__all__ = ["ServingNetwork", "example_rows", "export_onnx", "onnx_inputs"]
 
 
-def onnx_input_names(model: Any) -> list[str]:
-    """Names of the graph's inputs, in order, for a fitted model."""
-    names = []
-    if model.schema_.categorical_columns_:
-        names.append("categorical")
-    if model.schema_.numeric_columns_:
-        names.append("numeric")
-    if model.interaction_history:
-        names.append("in_history")
-    if model.schema_.text_columns_:
-        names.append("text")
-    return names
+def onnx_inputs(features: NetworkInputs, numeric_values: np.ndarray) -> dict[str, np.ndarray]:
+    """The graph's inputs for encoded rows, in graph order.
+
+    Parameters
+    ----------
+    features : dict
+        The network inputs of the rows (see :mod:`sklearn_mtl.inputs`).
+    numeric_values : ndarray of shape (n_samples, n_numeric)
+        The raw numeric columns: the graph standardizes them itself.
+    """
+    inputs = {}
+    if features[CATEGORICAL].shape[1]:
+        inputs[CATEGORICAL] = np.asarray(features[CATEGORICAL], dtype=np.int64)
+    if numeric_values.shape[1]:
+        inputs[NUMERIC] = numeric_values.astype(np.float32)
+    if IN_HISTORY in features:
+        inputs[IN_HISTORY] = np.asarray(features[IN_HISTORY], dtype=np.float32)
+    if TEXT in features:
+        inputs[TEXT] = features[TEXT][:].numpy()
+    return inputs
+
+
+def example_rows(schema: FeatureSchema, columns: Sequence[Hashable]) -> pd.DataFrame:
+    """Two rows with the fitted ``columns`` (values do not matter), to trace the graph."""
+    values = {}
+    for column in columns:
+        if column in schema.vocabularies_:
+            vocabulary = schema.vocabularies_[column]
+            values[column] = [vocabulary[0] if len(vocabulary) else None] * 2
+        elif column in schema.text_columns_:
+            values[column] = ["", ""]
+        else:
+            values[column] = [float(schema.mean_[schema.numeric_columns_.index(column)])] * 2
+    return pd.DataFrame(values)
 
 
 class ServingNetwork(nn.Module):
-    """The network with its numeric scaling in front and output transforms behind.
+    """The network with its numeric scaling in front and each task's output behind.
 
     Parameters
     ----------
     network : MultiTaskNetwork
         A trained network (copied; interaction histories are pooled).
     input_names : list of str
-        Which of ``categorical``, ``numeric``, ``in_history``, ``text`` the
-        graph takes, in order.
+        Which of the :data:`~sklearn_mtl.inputs.INPUT_NAMES` the graph takes,
+        in that order.
     mean, scale : ndarray
         Standardization of the numeric columns.
     tasks : list of Task
-        Fitted tasks, in output order.
+        Fitted tasks, in output order; each output is :meth:`Task.output`.
     """
 
     def __init__(
@@ -61,7 +87,7 @@ class ServingNetwork(nn.Module):
         input_names: list[str],
         mean: np.ndarray,
         scale: np.ndarray,
-        tasks: list,
+        tasks: list[Task],
     ) -> None:
         super().__init__()
         self.network = copy.deepcopy(network).cpu().eval()
@@ -71,36 +97,31 @@ class ServingNetwork(nn.Module):
         self.input_names = list(input_names)
         self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
         self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
-        self.task_types = [task.task_type for task in tasks]
-        self.register_buffer(
-            "target_mean",
-            torch.tensor([getattr(task, "mean_", 0.0) for task in tasks], dtype=torch.float32),
-        )
-        self.register_buffer(
-            "target_scale",
-            torch.tensor([getattr(task, "scale_", 1.0) for task in tasks], dtype=torch.float32),
-        )
+        self.tasks = list(tasks)
 
     def forward(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
         given = dict(zip(self.input_names, inputs, strict=True))
         n = inputs[0].shape[0]
-        categorical = given.get("categorical", torch.zeros((n, 0), dtype=torch.long))
-        numeric = given.get("numeric", torch.zeros((n, 0), dtype=torch.float32))
+        categorical = given.get(CATEGORICAL, torch.zeros((n, 0), dtype=torch.long))
+        numeric = given.get(NUMERIC, torch.zeros((n, 0), dtype=torch.float32))
         numeric = (numeric - self.mean) / self.scale
-        raw = self.network(categorical, numeric, given.get("in_history"), given.get("text"))
-        outputs = []
-        for j, (kind, output) in enumerate(zip(self.task_types, raw, strict=True)):
-            if kind == "binary":
-                outputs.append(torch.sigmoid(output))
-            elif kind == "multiclass":
-                outputs.append(torch.softmax(output, dim=1))
-            else:
-                outputs.append(output * self.target_scale[j] + self.target_mean[j])
-        return tuple(outputs)
+        raw = self.network(categorical, numeric, given.get(IN_HISTORY), given.get(TEXT))
+        return tuple(task.output(out) for task, out in zip(self.tasks, raw, strict=True))
 
 
-def export_onnx(model: Any, path: str | os.PathLike, opset_version: int = 18) -> Path:
-    """Write the ONNX graph of a fitted model; see the module doc."""
+def export_onnx(
+    network: MultiTaskNetwork,
+    schema: FeatureSchema,
+    tasks: Mapping[str, Task],
+    example: Mapping[str, np.ndarray],
+    path: str | os.PathLike,
+    opset_version: int = 18,
+) -> Path:
+    """Write the ONNX graph of a trained network; see the module doc.
+
+    ``example`` holds :func:`onnx_inputs` of a few rows: its names are the
+    graph's inputs, and its arrays trace the graph.
+    """
     try:
         import onnx  # noqa: F401  (torch's exporter needs it)
         import onnxscript  # noqa: F401
@@ -108,16 +129,10 @@ def export_onnx(model: Any, path: str | os.PathLike, opset_version: int = 18) ->
         raise ImportError(
             'export_onnx needs onnx and onnxscript: pip install "sklearn-mtl[onnx]".'
         ) from error
-    names = onnx_input_names(model)
+    names = [name for name in INPUT_NAMES if name in example]
     serving = ServingNetwork(
-        model.net_.module_,
-        names,
-        model.schema_.mean_,
-        model.schema_.scale_,
-        list(model.tasks_.values()),
+        network, names, schema.mean_, schema.scale_, list(tasks.values())
     ).eval()
-    # Two example rows (batch normalization refuses none in some exporters).
-    example = model.onnx_inputs(_example_rows(model))
     args = tuple(torch.as_tensor(example[name]) for name in names)
     batch = torch.export.Dim("batch")
     # forward(*inputs) is one (variadic) argument to torch.export.
@@ -135,7 +150,7 @@ def export_onnx(model: Any, path: str | os.PathLike, opset_version: int = 18) ->
                 args,
                 dynamo=True,
                 input_names=names,
-                output_names=[str(task) for task in model.tasks_],
+                output_names=[str(task) for task in tasks],
                 dynamic_shapes=dynamic_shapes,
                 opset_version=opset_version,
                 verbose=False,
@@ -144,20 +159,3 @@ def export_onnx(model: Any, path: str | os.PathLike, opset_version: int = 18) ->
         exporter_log.setLevel(level)
     program.save(str(path))
     return path
-
-
-def _example_rows(model: Any):
-    """Two rows shaped like the training data (values do not matter)."""
-    import pandas as pd
-
-    schema = model.schema_
-    columns = {}
-    for column in getattr(model, "feature_names_in_", range(model.n_features_in_)):
-        if column in schema.vocabularies_:
-            vocabulary = schema.vocabularies_[column]
-            columns[column] = [vocabulary[0] if len(vocabulary) else None] * 2
-        elif column in schema.text_columns_:
-            columns[column] = ["", ""]
-        else:
-            columns[column] = [float(schema.mean_[schema.numeric_columns_.index(column)])] * 2
-    return pd.DataFrame(columns)

@@ -7,13 +7,21 @@ A saved model is a folder of two files:
   items of the catalog, the text encoders' settings), with the format version
   and the library and torch versions that wrote it;
 - ``model.safetensors``: the network's weights, the loss-weighting state, the
+  optimizer's state (so that training continues where it stopped), the
   interaction keys and the text encoders' reductions, as CPU tensors.
+
+``config.json`` also holds the per-epoch training log (losses, metrics and
+loss weights; no row of data).
 
 Loading reads JSON and safetensors only, so a file can carry data but never
 code: nothing is unpickled and nothing is imported by name. The price is that
 only the library's own components can be saved; a model with a custom
 architecture class, loss-weighting object, task object or text encoder is
 refused with a message pointing to joblib (for trusted files).
+
+This module turns a fitted model into files and files back into a
+:class:`SavedModel`; the estimator assembles itself from that (its network
+through :mod:`sklearn_mtl.builder`, as in ``fit``).
 """
 
 from __future__ import annotations
@@ -22,14 +30,22 @@ import json
 import math
 import os
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.decomposition import PCA
 
-__all__ = ["FORMAT_VERSION", "save_model", "load_model"]
+from ._version import __version__
+from .catalog import Catalog
+from .schema import FeatureSchema
+from .tasks import BinaryTask, MulticlassTask, RegressionTask, make_task
+from .text import SentenceEmbedder
+
+__all__ = ["FORMAT_VERSION", "SavedModel", "read_model", "save_model"]
 
 #: Version of the folder layout and of ``config.json``; bumped on any change
 #: that an older reader would misread.
@@ -129,8 +145,6 @@ def _frame_from_json(spec: dict) -> pd.DataFrame:
 
 
 def _params_to_json(model: Any) -> dict:
-    from .text import SentenceEmbedder
-
     params = model.get_params(deep=False)
     out = {}
     for name, value in params.items():
@@ -150,8 +164,6 @@ def _params_to_json(model: Any) -> dict:
 
 
 def _tasks_to_json(model: Any) -> list[dict]:
-    from .tasks import BinaryTask, MulticlassTask, RegressionTask
-
     specs = []
     for name, task in model.tasks_.items():
         if type(task) not in (BinaryTask, MulticlassTask, RegressionTask):
@@ -202,8 +214,6 @@ def _catalog_to_json(catalog: Any) -> dict:
 
 
 def _text_encoders_to_json(model: Any, tensors: dict[str, torch.Tensor]) -> list[dict]:
-    from .text import SentenceEmbedder
-
     specs = []
     for j, (column, encoder) in enumerate(model.text_encoders_.items()):
         if type(encoder) is not SentenceEmbedder:
@@ -234,11 +244,31 @@ def _text_encoders_to_json(model: Any, tensors: dict[str, torch.Tensor]) -> list
     return specs
 
 
-def save_model(model: Any, path: str | os.PathLike) -> Path:
-    """Write ``model`` to the folder ``path`` (created if needed); see the module doc."""
-    import safetensors.torch
+def _optimizer_to_json(optimizer: torch.optim.Optimizer, tensors: dict) -> dict:
+    """The optimizer's hyperparameters as JSON; its per-parameter moments into ``tensors``."""
+    state = optimizer.state_dict()
+    for index, values in state["state"].items():
+        for name, value in values.items():
+            tensors[f"optimizer.{index}.{name}"] = torch.as_tensor(value).detach().cpu().clone()
+    return {
+        "param_groups": to_json(state["param_groups"], "the optimizer's settings"),
+        "state": [[int(index), sorted(values)] for index, values in state["state"].items()],
+    }
 
-    import sklearn_mtl
+
+def _history_to_json(history: list) -> list:
+    # Epoch rows only: the per-batch losses are many and say nothing more.
+    rows = [{k: v for k, v in row.items() if k != "batches"} for row in history]
+    return to_json(rows, "the training history")
+
+
+def save_model(model: Any, path: str | os.PathLike, *, target_layout: str) -> Path:
+    """Write the fitted ``model`` to the folder ``path`` (created if needed).
+
+    ``target_layout`` is how ``y`` was given to ``fit`` (``"frame"``, ``"1d"``
+    or ``"2d"``), which decides the layout of predictions. See the module doc.
+    """
+    import safetensors.torch
 
     if not isinstance(model.architecture, str):
         raise TypeError(
@@ -250,10 +280,11 @@ def save_model(model: Any, path: str | os.PathLike) -> Path:
             f"loss_weighting={model.loss_weighting!r} is an object, which save() does not "
             "store without pickle; use joblib.dump for such models."
         )
+    net = model.net_
     tensors: dict[str, torch.Tensor] = {}
-    for key, value in model.net_.module_.state_dict().items():
+    for key, value in net.module_.state_dict().items():
         tensors[f"module.{key}"] = value.detach().cpu().contiguous()
-    for key, value in model.net_.criterion_.state_dict().items():
+    for key, value in net.criterion_.state_dict().items():
         tensors[f"criterion.{key}"] = value.detach().cpu().contiguous()
     fitted: dict[str, Any] = {
         "n_features_in_": int(model.n_features_in_),
@@ -262,13 +293,15 @@ def save_model(model: Any, path: str | os.PathLike) -> Path:
             if hasattr(model, "feature_names_in_")
             else None
         ),
-        "y_layout": model._y_layout,
+        "y_layout": target_layout,
         "n_iter_": int(model.n_iter_),
         "tasks_": _tasks_to_json(model),
         "schema_": _schema_to_json(model.schema_),
         "catalog_": None,
         "text_encoders_": None,
-        "text_dim": int(model.net_.module_.embeddings[0].text_dim),
+        "text_dim": int(net.module_.embeddings[0].text_dim),
+        "optimizer": _optimizer_to_json(net.optimizer_, tensors),
+        "history": _history_to_json(net.history),
     }
     if hasattr(model, "catalog_"):
         fitted["catalog_"] = _catalog_to_json(model.catalog_)
@@ -278,7 +311,7 @@ def save_model(model: Any, path: str | os.PathLike) -> Path:
     config = {
         "format": "sklearn_mtl",
         "format_version": FORMAT_VERSION,
-        "sklearn_mtl_version": sklearn_mtl.__version__,
+        "sklearn_mtl_version": __version__,
         "torch_version": torch.__version__,
         "estimator": type(model).__name__,
         "params": _params_to_json(model),
@@ -331,8 +364,6 @@ def _read_tensors(folder: Path) -> dict[str, torch.Tensor]:
 
 
 def _restore_params(spec: dict) -> dict:
-    from .text import SentenceEmbedder
-
     spec = dict(spec)
     encoder = spec.pop("text_encoder", None)
     params = {name: from_json(value) for name, value in spec.items()}
@@ -347,8 +378,6 @@ def _restore_params(spec: dict) -> dict:
 
 
 def _restore_tasks(specs: list[dict]) -> dict:
-    from .tasks import make_task
-
     tasks = {}
     for spec in specs:
         name = from_json(spec["name"])
@@ -364,8 +393,6 @@ def _restore_tasks(specs: list[dict]) -> dict:
 
 
 def _restore_schema(spec: dict) -> Any:
-    from .schema import FeatureSchema
-
     schema = FeatureSchema(
         from_json(spec["categorical_features"]),
         always_categorical=from_json(spec["always_categorical"]),
@@ -386,8 +413,6 @@ def _restore_schema(spec: dict) -> Any:
 
 
 def _restore_catalog(spec: dict, schema: Any, interactions: torch.Tensor) -> Any:
-    from .catalog import Catalog
-
     catalog = Catalog(
         from_json(spec["user_col"]),
         from_json(spec["item_col"]),
@@ -401,15 +426,11 @@ def _restore_catalog(spec: dict, schema: Any, interactions: torch.Tensor) -> Any
     catalog.users_ = _frame_from_json(spec["users_"])
     catalog.items_ = _frame_from_json(spec["items_"])
     catalog.interactions_ = interactions.numpy().astype(np.int64)
-    catalog._schema = schema
+    catalog.schema_ = schema
     return catalog
 
 
 def _restore_text_encoders(specs: list[dict], tensors: dict) -> dict:
-    from sklearn.decomposition import PCA
-
-    from .text import SentenceEmbedder
-
     encoders = {}
     for spec in specs:
         column = from_json(spec["column"])
@@ -434,14 +455,71 @@ def _restore_text_encoders(specs: list[dict], tensors: dict) -> dict:
     return encoders
 
 
-def load_model(cls: type, path: str | os.PathLike, device: str | None = None) -> Any:
-    """Read a model written by :func:`save_model`; see the module doc."""
-    folder = Path(path)
-    config = _read_config(folder)
-    tensors = _read_tensors(folder)
-    if config.get("estimator") != cls.__name__:
-        raise ValueError(f"{folder} holds a {config.get('estimator')}, not a {cls.__name__}.")
-    params = _restore_params(config["params"])
+@dataclass
+class SavedModel:
+    """What a saved folder holds, read and checked, ready for the estimator to assemble.
+
+    Attributes
+    ----------
+    folder : Path
+    estimator : str
+        Class name of the saved estimator.
+    params : dict
+        Constructor parameters (``device`` already resolved for this machine).
+    fitted : dict
+        The fitted public attributes (``tasks_``, ``classes_``, ``schema_``,
+        ``catalog_``, ``text_encoders_``, ``n_features_in_``,
+        ``feature_names_in_``, ``n_iter_``), those the model had.
+    target_layout : str
+        How ``y`` was given to ``fit``.
+    text_dim : int
+        Width of the text vectors the network reads.
+    """
+
+    folder: Path
+    estimator: str
+    params: dict
+    fitted: dict
+    target_layout: str
+    text_dim: int
+    tensors: dict = field(repr=False)
+    optimizer: dict | None = field(default=None, repr=False)
+    history: list = field(default_factory=list, repr=False)
+
+    def restore_states(self, net: Any) -> None:
+        """Load the weights, loss-weighting state, optimizer state and history into ``net``.
+
+        ``net`` is an initialized net built for this model; a mismatch between
+        its tensors and the saved ones is a ``ValueError``.
+        """
+        for prefix, module in (("module.", net.module_), ("criterion.", net.criterion_)):
+            state = {k[len(prefix) :]: v for k, v in self.tensors.items() if k.startswith(prefix)}
+            try:
+                module.load_state_dict(state, strict=True)
+            except RuntimeError as error:
+                raise ValueError(
+                    f"{self.folder / WEIGHTS_FILE} does not match the network described by "
+                    f"{CONFIG_FILE}: {error}"
+                ) from None
+        if self.optimizer is not None:
+            # Files written before the optimizer was saved continue with fresh moments.
+            state = {
+                index: {name: self.tensors[f"optimizer.{index}.{name}"] for name in names}
+                for index, names in self.optimizer["state"]
+            }
+            groups = from_json(self.optimizer["param_groups"])
+            try:
+                net.optimizer_.load_state_dict({"state": state, "param_groups": groups})
+            except (ValueError, KeyError) as error:
+                raise ValueError(
+                    f"{self.folder}: the saved optimizer state does not match the network: "
+                    f"{error}"
+                ) from None
+        net.history_.clear()
+        net.history_.extend(self.history)
+
+
+def _resolve_device(device: str | None, params: dict) -> str:
     if device is None:
         device = params.get("device", "cpu")
     if str(device).startswith("cuda") and not torch.cuda.is_available():
@@ -449,42 +527,43 @@ def load_model(cls: type, path: str | os.PathLike, device: str | None = None) ->
             f"The model was saved with device={device!r} but CUDA is not available here; "
             "it is loaded on the CPU.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
         device = "cpu"
-    params["device"] = device
-    model = cls(**params)
-    model._validate_params()  # a tampered config gets the errors fit would give
+    return device
 
-    fitted = config["fitted"]
-    model.n_features_in_ = fitted["n_features_in_"]
-    if fitted["feature_names_in_"] is not None:
-        model.feature_names_in_ = np.asarray(from_json(fitted["feature_names_in_"]), dtype=object)
-    model._y_layout = fitted["y_layout"]
-    model.tasks_ = _restore_tasks(fitted["tasks_"])
-    model.classes_ = {
-        name: task.classes_ for name, task in model.tasks_.items() if task.is_classifier
+
+def read_model(path: str | os.PathLike, device: str | None = None) -> SavedModel:
+    """Read and check a folder written by :func:`save_model`; see the module doc."""
+    folder = Path(path)
+    config = _read_config(folder)
+    tensors = _read_tensors(folder)
+    params = _restore_params(config["params"])
+    params["device"] = _resolve_device(device, params)
+    spec = config["fitted"]
+    fitted: dict[str, Any] = {"n_features_in_": spec["n_features_in_"], "n_iter_": spec["n_iter_"]}
+    if spec["feature_names_in_"] is not None:
+        names = from_json(spec["feature_names_in_"])
+        fitted["feature_names_in_"] = np.asarray(names, dtype=object)
+    fitted["tasks_"] = _restore_tasks(spec["tasks_"])
+    fitted["classes_"] = {
+        name: task.classes_ for name, task in fitted["tasks_"].items() if task.is_classifier
     }
-    model.schema_ = _restore_schema(fitted["schema_"])
-    if fitted["catalog_"] is not None:
-        model.catalog_ = _restore_catalog(
-            fitted["catalog_"], model.schema_, tensors["catalog.interactions_"]
+    fitted["schema_"] = _restore_schema(spec["schema_"])
+    if spec["catalog_"] is not None:
+        fitted["catalog_"] = _restore_catalog(
+            spec["catalog_"], fitted["schema_"], tensors["catalog.interactions_"]
         )
-    if fitted["text_encoders_"] is not None:
-        model.text_encoders_ = _restore_text_encoders(fitted["text_encoders_"], tensors)
-
-    model.net_ = model._build_net(
-        model._task_weight_vector(), seed=0, n_samples=0, text_dim=fitted["text_dim"]
+    if spec["text_encoders_"] is not None:
+        fitted["text_encoders_"] = _restore_text_encoders(spec["text_encoders_"], tensors)
+    return SavedModel(
+        folder=folder,
+        estimator=str(config.get("estimator")),
+        params=params,
+        fitted=fitted,
+        target_layout=spec["y_layout"],
+        text_dim=spec["text_dim"],
+        tensors=tensors,
+        optimizer=spec.get("optimizer"),
+        history=from_json(spec.get("history", [])),
     )
-    model.net_.initialize()
-    for prefix, module in (("module.", model.net_.module_), ("criterion.", model.net_.criterion_)):
-        state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-        try:
-            module.load_state_dict(state, strict=True)
-        except RuntimeError as error:
-            raise ValueError(
-                f"{folder / WEIGHTS_FILE} does not match the network described by "
-                f"{CONFIG_FILE}: {error}"
-            ) from None
-    model.n_iter_ = fitted["n_iter_"]
-    return model

@@ -14,6 +14,8 @@ from collections.abc import Hashable, Sequence
 import numpy as np
 import pandas as pd
 
+from .inputs import CATEGORICAL, NUMERIC, NetworkInputs
+
 __all__ = ["FeatureSchema", "UNSEEN_CODE"]
 
 #: Integer code of a missing or unseen category (row 0 of every embedding table).
@@ -203,17 +205,18 @@ class FeatureSchema:
             np.float32
         )
 
-    def transform(self, X: pd.DataFrame) -> dict[str, np.ndarray]:
+    def transform(self, X: pd.DataFrame) -> NetworkInputs:
         """Encode ``X`` into the arrays the network reads.
 
         Returns
         -------
         dict
-            ``"categorical"``: int64 codes of shape (n_samples, n_categorical);
-            ``"numeric"``: standardized float32 of shape (n_samples, n_numeric).
+            :data:`~sklearn_mtl.inputs.CATEGORICAL`: int64 codes of shape
+            (n_samples, n_categorical); :data:`~sklearn_mtl.inputs.NUMERIC`:
+            standardized float32 of shape (n_samples, n_numeric).
         """
         categorical = np.zeros((len(X), len(self.categorical_columns_)), dtype=np.int64)
         for j, column in enumerate(self.categorical_columns_):
             categorical[:, j] = self.encode_categorical(column, X[column])
         numeric = ((self.numeric_values(X) - self.mean_) / self.scale_).astype(np.float32)
-        return {"categorical": categorical, "numeric": numeric}
+        return {CATEGORICAL: categorical, NUMERIC: numeric}

@@ -1,11 +1,13 @@
-"""Prediction tasks: label encoding, masked loss, output transform, default metric.
+"""Prediction tasks: label encoding, masked loss, what the output means, default metric.
 
 A :class:`Task` is the one place that knows what a target column means. It is
 fitted on that column in ``MultiTaskRecommender.fit`` (learning classes or the
 scale of a regression target), turns labels into the float tensor the network
 trains on (``NaN`` = no label on that row), computes the masked loss from the
-network's raw output, and turns raw output back into labels, probabilities or
-values.
+network's raw output, and says what that raw output means
+(:meth:`Task.output`): ``predict``/``predict_proba``, ``recommend``, the ONNX
+serving graph and the ranking scorers all read a task's predictions through
+that one method, so a custom task defines its meaning once.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = [
     "RegressionTask",
     "Task",
     "infer_task_type",
+    "is_binary",
     "make_task",
 ]
 
@@ -38,7 +41,8 @@ class Task(ABC):
     """Base class of a prediction task.
 
     Subclasses define how labels are encoded for the network, the loss on one
-    batch, how raw network output becomes predictions, and the default metric.
+    batch, what the raw network output means (:meth:`output`), and the
+    default metric.
 
     Parameters
     ----------
@@ -50,6 +54,9 @@ class Task(ABC):
     task_type: ClassVar[str]
     #: Name of the default metric, used in ``score`` and in training logs.
     metric_name: ClassVar[str]
+    #: Whether :meth:`output` gives one number per row that orders rows, so
+    #: that ``recommend`` and the ranking scorers can rank by this task.
+    ranks_rows: ClassVar[bool] = True
 
     def __init__(self, name: str | None = None) -> None:
         self.name = name
@@ -79,12 +86,47 @@ class Task(ABC):
         """Loss per row; rows without a label hold a placeholder target."""
 
     @abstractmethod
-    def predict(self, output: np.ndarray) -> np.ndarray:
-        """Labels (classification) or values (regression) from raw output."""
+    def output(self, raw: torch.Tensor) -> torch.Tensor:
+        """What the network's raw output for this task means, as a tensor.
+
+        The positive-class probability of a binary task, shape (n,); the class
+        probabilities of a multiclass task, (n, n_classes); the value of a
+        regression task in the units of ``y``, (n,). Plain tensor operations
+        only: the ONNX serving graph traces this method.
+        """
 
     @abstractmethod
     def decode(self, codes: np.ndarray) -> np.ndarray:
         """Inverse of :meth:`encode` on labelled rows."""
+
+    def outputs(self, raw: np.ndarray) -> np.ndarray:
+        """:meth:`output` of a NumPy array of raw outputs, in float64."""
+        return self.output(torch.as_tensor(np.asarray(raw, dtype=np.float64))).numpy()
+
+    def predict(self, raw: np.ndarray) -> np.ndarray:
+        """Predictions from raw output: :meth:`output` by default (values)."""
+        return self.outputs(raw)
+
+    def ranking_value(self, output: torch.Tensor) -> torch.Tensor:
+        """One number per row that orders rows (for ``rank_by``), from :meth:`output`.
+
+        By default the output itself (a probability, a value). A task whose
+        ``ranks_rows`` is False raises a ``ValueError``.
+        """
+        if not self.ranks_rows:
+            raise ValueError(
+                f"Task {self.name!r} ({type(self).__name__}) cannot rank rows; rank by a "
+                "binary or regression task."
+            )
+        return output
+
+    def column(self, output: np.ndarray) -> np.ndarray:
+        """The task's column in the frames of ``recommend`` and ``score_pairs``.
+
+        From :meth:`output`: by default the output itself (a probability, a
+        value).
+        """
+        return output
 
     def loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Mean loss over the rows of this batch that carry a label.
@@ -146,12 +188,12 @@ class _ClassificationTask(Task):
     def decode(self, codes: np.ndarray) -> np.ndarray:
         return self.classes_[np.asarray(codes).astype(np.int64)]
 
-    def predict(self, output: np.ndarray) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(output), axis=1)]
+    def predict(self, raw: np.ndarray) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(raw), axis=1)]
 
     @abstractmethod
-    def predict_proba(self, output: np.ndarray) -> np.ndarray:
-        """Class probabilities, shape (n_samples, n_classes)."""
+    def predict_proba(self, raw: np.ndarray) -> np.ndarray:
+        """Class probabilities from raw output, shape (n_samples, n_classes)."""
 
 
 class BinaryTask(_ClassificationTask):
@@ -186,8 +228,11 @@ class BinaryTask(_ClassificationTask):
     def elementwise_loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return F.binary_cross_entropy_with_logits(output, target, reduction="none")
 
-    def predict_proba(self, output: np.ndarray) -> np.ndarray:
-        positive = 1.0 / (1.0 + np.exp(-np.asarray(output, dtype=np.float64)))
+    def output(self, raw: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(raw)
+
+    def predict_proba(self, raw: np.ndarray) -> np.ndarray:
+        positive = self.outputs(raw)
         return np.column_stack([1.0 - positive, positive])
 
 
@@ -206,6 +251,7 @@ class MulticlassTask(_ClassificationTask):
 
     task_type = "multiclass"
     metric_name = "accuracy"
+    ranks_rows = False  # class probabilities have no order
 
     @property
     def n_outputs(self) -> int:
@@ -214,11 +260,15 @@ class MulticlassTask(_ClassificationTask):
     def elementwise_loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return F.cross_entropy(output, target.long(), reduction="none")
 
-    def predict_proba(self, output: np.ndarray) -> np.ndarray:
-        logits = np.asarray(output, dtype=np.float64)
-        logits = logits - logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        return exp / exp.sum(axis=1, keepdims=True)
+    def output(self, raw: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(raw, dim=1)
+
+    def predict_proba(self, raw: np.ndarray) -> np.ndarray:
+        return self.outputs(raw)
+
+    def column(self, output: np.ndarray) -> np.ndarray:
+        """The most probable class of each row."""
+        return self.classes_[np.argmax(output, axis=1)]
 
 
 class RegressionTask(Task):
@@ -280,13 +330,27 @@ class RegressionTask(Task):
     def decode(self, codes: np.ndarray) -> np.ndarray:
         return self.predict(codes)
 
-    def predict(self, output: np.ndarray) -> np.ndarray:
-        return np.asarray(output, dtype=np.float64) * self.scale_ + self.mean_
+    def output(self, raw: torch.Tensor) -> torch.Tensor:
+        return raw * self.scale_ + self.mean_
 
 
 _TASK_TYPES: dict[str, type[Task]] = {
     cls.task_type: cls for cls in (BinaryTask, MulticlassTask, RegressionTask)
 }
+
+
+def is_binary(task: Task) -> bool:
+    """Whether ``task`` is a two-class task trained on one logit.
+
+    Entire-space chains (``esmm_chain``) and ``interaction_task`` need such
+    tasks: they read the logit as the log-odds of the positive class.
+
+    Examples
+    --------
+    >>> is_binary(BinaryTask("click")), is_binary(RegressionTask("rating"))
+    (True, False)
+    """
+    return isinstance(task, BinaryTask)
 
 
 def infer_task_type(y: pd.Series) -> str:

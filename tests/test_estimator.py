@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from sklearn_mtl import MultiTaskRecommender
-from sklearn_mtl.batching import TensorDictDataset
+from sklearn_mtl.inputs import TensorDictDataset
 
 
 def test_predict_returns_one_column_per_task_with_the_index_of_x(data, fitted):

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from sklearn_mtl import MultiTaskRecommender
-from sklearn_mtl.batching import TableLookup, TensorDictDataset
+from sklearn_mtl.inputs import TableLookup, TensorDictDataset
 from sklearn_mtl.datasets import sample_negatives
-from sklearn_mtl.resampling import NegativeResampling
+from sklearn_mtl.training import NegativeResampling
 
 # Categorical columns: user, item, item genre; numeric: user age, item year.
 # The genre of item i is i % 3 and its year 2000 + i; the age of user u is 20 + u.
@@ -39,7 +39,7 @@ def toy_dataset(n_negatives: int = 3, seed: int = 0) -> TensorDictDataset:
     return TensorDictDataset(features, labels[:, None])
 
 
-def is_interaction(users: np.ndarray, items: np.ndarray) -> np.ndarray:
+def in_history(users: np.ndarray, items: np.ndarray) -> np.ndarray:
     return np.array([(int(u), int(i)) in INTERACTIONS for u, i in zip(users, items, strict=True)])
 
 
@@ -49,7 +49,7 @@ def resampler(seed: int = 0) -> NegativeResampling:
         user_position=0,
         item_position=1,
         item_columns={"categorical": [1, 2], "numeric": [1], "text": [0]},
-        is_interaction=is_interaction,
+        in_history=in_history,
         random_state=seed,
     )
 
@@ -95,7 +95,7 @@ def test_later_epochs_draw_new_non_interacted_items_that_carry_their_own_columns
         np.testing.assert_array_equal(numeric[:, 0], 20.0 + users)
         assert torch.equal(dataset.targets, targets)
         # Negatives are non-interactions, with the columns of the drawn item.
-        assert not is_interaction(users[negative], items[negative]).any()
+        assert not in_history(users[negative], items[negative]).any()
         np.testing.assert_array_equal(categorical[:, 2], items % 3)
         np.testing.assert_array_equal(numeric[:, 1], 2000.0 + items)
         np.testing.assert_array_equal(later["text"][:, 0].numpy(), items)
@@ -116,7 +116,7 @@ def test_draws_are_seeded():
 def test_a_user_who_saw_every_item_keeps_the_given_negative():
     dataset = toy_dataset()
     callback = resampler()
-    callback.is_interaction = lambda users, items: users == 0  # user 0 saw everything
+    callback.in_history = lambda users, items: users == 0  # user 0 saw everything
     before = dataset.features["categorical"].clone()
     *_, last = run_epochs(callback, dataset, 2)
     user0 = (before[:, 0] == 0).numpy()

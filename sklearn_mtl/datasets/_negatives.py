@@ -9,32 +9,9 @@ import pandas as pd
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
+from ..catalog import split_entity_columns
+
 __all__ = ["sample_negatives", "split_entity_columns"]
-
-
-def split_entity_columns(
-    frame: pd.DataFrame, user_col: str, item_col: str
-) -> tuple[list[str], list[str], list[str]]:
-    """Which columns describe the user, which the item, and which neither.
-
-    A column is a user column when it never varies within one user, an item
-    column when it never varies within one item (a column constant in both
-    counts as a user column); the rest describe the interaction itself.
-
-    Returns
-    -------
-    user_columns, item_columns, interaction_columns : list of str
-    """
-    others = [c for c in frame.columns if c not in (user_col, item_col)]
-    if not others:
-        return [], [], []
-    # nunique(dropna=False) > 1 within any group → varies.
-    per_user = frame.groupby(user_col, sort=False)[others].nunique(dropna=False).max()
-    per_item = frame.groupby(item_col, sort=False)[others].nunique(dropna=False).max()
-    user_columns = [c for c in others if per_user[c] <= 1]
-    item_columns = [c for c in others if c not in user_columns and per_item[c] <= 1]
-    interaction_columns = [c for c in others if c not in user_columns + item_columns]
-    return user_columns, item_columns, interaction_columns
 
 
 @validate_params(

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from . import _ranking
 
@@ -29,7 +30,8 @@ def ranking_scorer(
 
     For use in ``GridSearchCV(scoring=...)`` or ``cross_validate``: the rows
     of ``X`` are grouped by the model's ``user_col``, ranked by the predicted
-    positive-class probability (or value) of ``rank_by``, and judged by the
+    positive-class probability (or value) of ``rank_by`` (its
+    :meth:`~sklearn_mtl.tasks.Task.ranking_value`), and judged by the
     labels of ``task`` in ``y`` (a label > 0, or the positive class, is
     relevant; NaN labels count as not relevant).
 
@@ -53,11 +55,8 @@ def ranking_scorer(
 
     def scorer(estimator: Any, X: pd.DataFrame, y: Any) -> float:
         ranker = task if rank_by is None else rank_by
-        fitted = estimator.tasks_[ranker]
-        if fitted.is_classifier:
-            score = np.asarray(estimator.predict_proba(X)[ranker])[:, -1]
-        else:
-            score = np.asarray(estimator.predict(X)[ranker], dtype=np.float64)
+        output = torch.from_numpy(estimator.predict_outputs(X)[ranker])
+        score = estimator.tasks_[ranker].ranking_value(output).numpy()
         labels = pd.Series(np.asarray(y[task])).reset_index(drop=True)
         label_task = estimator.tasks_[task]
         if label_task.is_classifier:

@@ -11,7 +11,18 @@ from .ple import PLE
 from .shared_bottom import SharedBottom
 from .single import SingleTask
 
+#: Names accepted by ``MultiTaskRecommender(architecture=...)``, in the order
+#: the documentation lists them.
+ARCHITECTURES: dict[str, type[MultiTaskArchitecture]] = {
+    "shared_bottom": SharedBottom,
+    "mmoe": MMoE,
+    "ple": PLE,
+    "esmm": ESMM,
+    "single": SingleTask,
+}
+
 __all__ = [
+    "ARCHITECTURES",
     "ESMM",
     "MLP",
     "PLE",

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -16,9 +16,10 @@ class MultiTaskArchitecture(nn.Module, ABC):
     """Maps the embedded features to one representation per task.
 
     Subclasses build their layers in ``__init__`` (which must accept
-    ``input_dim``, ``n_tasks``, ``units`` and ``dropout`` as keywords to be
-    usable as ``MultiTaskRecommender(architecture=MyArchitecture)``), set
-    ``output_dim`` and implement ``forward``. They say which of their
+    ``input_dim``, ``n_tasks``, ``units``, ``dropout`` and ``batch_norm`` as
+    keywords to be usable as ``MultiTaskRecommender(architecture=MyArchitecture)``;
+    one that needs more overrides :meth:`from_params`), set ``output_dim`` and
+    implement ``forward``. They say which of their
     parameters every task shares (``shared_parameters``), which belong to the
     last shared layer (``last_shared_parameters``, what GradNorm measures), and
     may reshape what the loss sees (``loss_view``, used by ESMM). The towers
@@ -39,6 +40,27 @@ class MultiTaskArchitecture(nn.Module, ABC):
     separate_embeddings: ClassVar[bool] = False
     #: True for mixtures of experts, which implement ``gate_weights``.
     has_gates: ClassVar[bool] = False
+    #: One sentence for the estimator's documentation of ``architecture``.
+    summary: ClassVar[str] = ""
+
+    @classmethod
+    def from_params(
+        cls, params: Mapping[str, Any], tasks: Mapping[str, Any], **common: Any
+    ) -> MultiTaskArchitecture:
+        """Build the architecture for an estimator.
+
+        Parameters
+        ----------
+        params : mapping
+            The estimator's parameters (``get_params(deep=False)``), for
+            architectures with hyperparameters of their own.
+        tasks : mapping of str to Task
+            The fitted tasks, in output order.
+        **common
+            ``input_dim``, ``n_tasks``, ``units``, ``dropout`` and
+            ``batch_norm``, which every architecture takes.
+        """
+        return cls(**common)
 
     def __init__(self, input_dim: int, n_tasks: int) -> None:
         super().__init__()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..tasks import is_binary
 from .base import MultiTaskArchitecture
 from .mlp import MLP
 
@@ -62,6 +64,27 @@ class ESMM(MultiTaskArchitecture):
     >>> targets[:, 1]  # no click: no conversion, on the entire space
     tensor([0., 1.])
     """
+
+    summary = (
+        "the binary tasks of ``esmm_chain`` are trained on the entire space, "
+        "``p(a and b) = p(a) · p(b | a)`` (Ma et al., 2018)."
+    )
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], tasks: Mapping[str, Any], **common) -> ESMM:
+        if params["esmm_chain"] is None:
+            raise ValueError("architecture='esmm' needs esmm_chain, e.g. ['click', 'like'].")
+        chain = list(params["esmm_chain"])
+        unknown = [t for t in chain if t not in tasks]
+        if unknown:
+            raise ValueError(f"esmm_chain names tasks that do not exist: {unknown}.")
+        not_binary = [t for t in chain if not is_binary(tasks[t])]
+        if not_binary:
+            raise ValueError(f"esmm_chain tasks must be binary; {not_binary} are not.")
+        if len(chain) < 2 or len(set(chain)) != len(chain):
+            raise ValueError(f"esmm_chain must list at least two distinct tasks; got {chain}.")
+        names = list(tasks)
+        return cls(chain=[names.index(t) for t in chain], **common)
 
     def __init__(
         self,

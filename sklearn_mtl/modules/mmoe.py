@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -47,6 +48,15 @@ class MMoE(MultiTaskArchitecture):
     """
 
     has_gates = True
+
+    summary = (
+        "``n_experts`` experts (each an MLP of ``shared_units``) mixed by one softmax gate "
+        "per task (Ma et al., 2018)."
+    )
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], tasks: Mapping[str, Any], **common) -> MMoE:
+        return cls(n_experts=params["n_experts"], **common)
 
     def __init__(
         self,

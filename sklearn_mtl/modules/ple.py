@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -53,6 +54,26 @@ class PLE(MultiTaskArchitecture):
     """
 
     has_gates = True
+
+    summary = (
+        "``n_levels`` levels of ``n_task_experts`` experts per task and "
+        "``n_shared_experts`` shared experts, with gates (Tang et al., 2020); one level "
+        "is CGC."
+    )
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], tasks: Mapping[str, Any], **common) -> PLE:
+        if params["n_task_experts"] + params["n_shared_experts"] == 0:
+            raise ValueError(
+                "architecture='ple' needs experts: n_task_experts and n_shared_experts "
+                "are both 0."
+            )
+        return cls(
+            n_levels=params["n_levels"],
+            n_task_experts=params["n_task_experts"],
+            n_shared_experts=params["n_shared_experts"],
+            **common,
+        )
 
     def __init__(
         self,

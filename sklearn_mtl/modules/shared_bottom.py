@@ -38,6 +38,8 @@ class SharedBottom(MultiTaskArchitecture):
     [torch.Size([3, 16]), torch.Size([3, 16])]
     """
 
+    summary = "one MLP of ``shared_units`` read by every task."
+
     def __init__(
         self,
         input_dim: int,

@@ -44,6 +44,11 @@ class SingleTask(MultiTaskArchitecture):
 
     separate_embeddings = True
 
+    summary = (
+        "one independent network per task (own embeddings, own MLP of ``shared_units``): "
+        "the single-task baseline."
+    )
+
     def __init__(
         self,
         input_dim: int,

@@ -1,4 +1,4 @@
-"""skorch callbacks: per-task validation metrics and the loss-weighting hooks."""
+"""skorch callbacks: per-task validation metrics, loss-weighting hooks, a restarting schedule."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback, LRScheduler
 
-from .metrics import task_metric
+from ..metrics import task_metric
 
 __all__ = ["LossWeightingHooks", "RestartingLRScheduler", "TaskValidationMetrics"]
 

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
-from .batching import TensorDictDataset
+from ..inputs import CATEGORICAL, IN_HISTORY, TEXT, TensorDictDataset
 
 __all__ = ["NegativeResampling"]
 
@@ -39,10 +39,12 @@ class NegativeResampling(Callback):
     user_position, item_position : int
         Columns of the user and item ids among the categorical features.
     item_columns : dict of str to list of int
-        For each feature tensor (``"categorical"``, ``"numeric"``, ``"text"``),
-        the columns that describe the item and move with it.
-    is_interaction : callable
-        ``is_interaction(user_codes, item_codes)`` → boolean array.
+        For each network input (:data:`~sklearn_mtl.inputs.CATEGORICAL`,
+        ``NUMERIC``, ``TEXT``), the columns that describe the item and move
+        with it.
+    in_history : callable
+        ``in_history(user_codes, item_codes)`` → boolean array, True where the
+        pair is a training interaction.
     random_state : int
         Seed of the draws.
     """
@@ -53,21 +55,21 @@ class NegativeResampling(Callback):
         user_position: int,
         item_position: int,
         item_columns: dict[str, list[int]],
-        is_interaction: Callable[[np.ndarray, np.ndarray], np.ndarray],
+        in_history: Callable[[np.ndarray, np.ndarray], np.ndarray],
         random_state: int,
     ) -> None:
         self.task_index = task_index
         self.user_position = user_position
         self.item_position = item_position
         self.item_columns = item_columns
-        self.is_interaction = is_interaction
+        self.in_history = in_history
         self.random_state = random_state
 
     def on_train_begin(self, net, X=None, **kwargs) -> None:
         # The item table is copied out of the training data, which the draws
         # overwrite; one table per training call follows the items it brings.
         dataset: TensorDictDataset = X
-        item_codes = dataset.features["categorical"][:, self.item_position].numpy()
+        item_codes = dataset.features[CATEGORICAL][:, self.item_position].numpy()
         reversed_codes = item_codes[::-1]
         self._items, first_from_end = np.unique(reversed_codes, return_index=True)
         last_rows = torch.from_numpy(len(item_codes) - 1 - first_from_end)
@@ -85,15 +87,15 @@ class NegativeResampling(Callback):
         rows = torch.nonzero(dataset_train.targets[:, self.task_index] == 0).flatten()
         if not len(rows):
             return
-        users = dataset_train.features["categorical"][rows, self.user_position].numpy()
+        users = dataset_train.features[CATEGORICAL][rows, self.user_position].numpy()
         drawn, found = self._draw(users)
         rows, drawn = rows[found], torch.from_numpy(drawn[found])
         for name, table in self._tables.items():
             columns = torch.as_tensor(self.item_columns[name])
             target = _columns(dataset_train, name)
             target[rows[:, None], columns] = table[drawn].to(target.dtype)
-        if "in_history" in dataset_train.features:
-            dataset_train.features["in_history"][rows] = 0
+        if IN_HISTORY in dataset_train.features:
+            dataset_train.features[IN_HISTORY][rows] = 0
 
     def _draw(self, users: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """A non-interacted item (its position in the table) for each user, and which were found."""
@@ -101,8 +103,8 @@ class NegativeResampling(Callback):
         drawn = self._rng.integers(n_items, size=len(users))
         pending = np.arange(len(users))
         for _ in range(_MAX_ROUNDS):
-            seen = self.is_interaction(users[pending], self._items[drawn[pending]])
-            pending = pending[seen]
+            in_history = self.in_history(users[pending], self._items[drawn[pending]])
+            pending = pending[in_history]
             if not len(pending):
                 break
             drawn[pending] = self._rng.integers(n_items, size=len(pending))
@@ -119,4 +121,4 @@ class NegativeResampling(Callback):
 def _columns(dataset: TensorDictDataset, name: str) -> torch.Tensor:
     """The tensor of feature ``name``; text features are stored as table codes."""
     value = dataset.features[name]
-    return value.codes if name == "text" else value
+    return value.codes if name == TEXT else value

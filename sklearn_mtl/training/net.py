@@ -1,4 +1,4 @@
-"""The skorch side: a multi-task loss and the ``NeuralNet`` that trains with it."""
+"""A multi-task loss and the skorch ``NeuralNet`` that trains with it."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ from collections.abc import Sequence
 
 import torch
 from skorch import NeuralNet
+from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 from torch import nn
 
-from .tasks import Task
-from .weighting import LossWeighting
+from ..tasks import Task
+from ..weighting import LossWeighting
+from .batching import BatchSlicer
+from .callbacks import LossWeightingHooks, TaskValidationMetrics
 
 __all__ = ["MultiTaskLoss", "MultiTaskNet"]
 
@@ -58,13 +61,50 @@ class MultiTaskLoss(nn.Module):
 class MultiTaskNet(NeuralNet):
     """A skorch ``NeuralNet`` whose module returns one output per task.
 
-    Each batch's task losses are recorded in the history as
-    ``train_<task>_loss`` / ``valid_<task>_loss`` (averaged per epoch by
-    skorch's ``PassthroughScoring``). Training steps go through the loss
-    weighting strategy's ``backward_step``, so gradient-based strategies
-    (GradNorm, PCGrad) control the backward pass. A loss that is not finite
-    stops training with a ``ValueError`` naming the task and the epoch.
+    ``criterion`` must be a :class:`MultiTaskLoss` instance. Each batch's task
+    losses are recorded in the history as ``train_<task>_loss`` /
+    ``valid_<task>_loss`` (averaged per epoch by skorch's
+    ``PassthroughScoring``); with a validation split, each task's metric is
+    logged as ``valid_<task>_<metric>``, and the loss weights as
+    ``weight_<task>``. These callbacks are the net's defaults, so every net
+    has them and ``callbacks=`` holds only the optional ones. Training steps
+    go through the loss weighting strategy's ``backward_step``, so
+    gradient-based strategies (GradNorm, PCGrad) control the backward pass. A
+    loss that is not finite stops training with a ``ValueError`` naming the
+    task and the epoch. With :class:`~sklearn_mtl.training.BatchSlicer` as
+    ``iterator_train``, each epoch's shuffling order is seeded by the epoch
+    number, so training continued after a save and load sees the batches it
+    would have seen.
     """
+
+    @property
+    def _default_callbacks(self) -> list[tuple[str, object]]:
+        names = [task.name for task in self.criterion.tasks]
+        callbacks: list[tuple[str, object]] = [
+            ("epoch_timer", EpochTimer()),
+            ("train_loss", PassthroughScoring("train_loss", on_train=True)),
+        ]
+        callbacks += [
+            (f"train_{name}_loss", PassthroughScoring(f"train_{name}_loss", on_train=True))
+            for name in names
+        ]
+        callbacks.append(("valid_loss", PassthroughScoring("valid_loss")))
+        if self.train_split is not None:
+            callbacks += [
+                (f"valid_{name}_loss", PassthroughScoring(f"valid_{name}_loss")) for name in names
+            ]
+            callbacks.append(("task_metrics", TaskValidationMetrics()))
+        callbacks.append(("loss_weighting", LossWeightingHooks()))
+        # Last, so that the printed line has everything the epoch recorded.
+        callbacks.append(("print_log", PrintLog()))
+        return callbacks
+
+    def get_iterator(self, dataset, training: bool = False):
+        iterator = super().get_iterator(dataset, training=training)
+        if training and isinstance(iterator, BatchSlicer):
+            # skorch has opened this epoch's history row: its number seeds the order.
+            iterator.epoch = len(self.history)
+        return iterator
 
     def initialize(self) -> MultiTaskNet:
         super().initialize()

@@ -1,0 +1,22 @@
+"""The skorch side: the net, its loss, its callbacks, batching and the hold-out split.
+
+Everything here speaks skorch's protocols (``NeuralNet``, callbacks,
+``iterator_train``, ``train_split``); nothing here knows the estimator.
+"""
+
+from .batching import BatchSlicer, HoldoutSplit, inference_batches
+from .callbacks import LossWeightingHooks, RestartingLRScheduler, TaskValidationMetrics
+from .net import MultiTaskLoss, MultiTaskNet
+from .resampling import NegativeResampling
+
+__all__ = [
+    "BatchSlicer",
+    "HoldoutSplit",
+    "LossWeightingHooks",
+    "MultiTaskLoss",
+    "MultiTaskNet",
+    "NegativeResampling",
+    "RestartingLRScheduler",
+    "TaskValidationMetrics",
+    "inference_batches",
+]
