@@ -94,8 +94,7 @@ def task_weight_vector(task_weights: Mapping[str, float] | None, tasks: Mapping[
     unknown = [name for name in weights if name not in tasks]
     if unknown:
         raise ValueError(
-            f"task_weights names tasks that are not in tasks: {unknown}; "
-            f"tasks are {list(tasks)}."
+            f"task_weights names tasks that are not in tasks: {unknown}; tasks are {list(tasks)}."
         )
     negative = [name for name, w in weights.items() if not (np.isfinite(w) and w >= 0)]
     if negative:

@@ -12,6 +12,7 @@ files (:mod:`~sklearn_mtl.persistence`) and ONNX (:mod:`~sklearn_mtl.export`).
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Mapping
 from numbers import Integral, Real
 from pathlib import Path
@@ -71,7 +72,7 @@ class MultiTaskRecommender(BaseEstimator):
         How the tasks share the network below their towers (the names are the
         keys of :data:`sklearn_mtl.modules.ARCHITECTURES`):
 
-ARCHITECTURE_LIST
+        ARCHITECTURE_LIST
         - A subclass of :class:`~sklearn_mtl.modules.MultiTaskArchitecture`,
           constructed by its ``from_params`` (by default
           ``cls(input_dim=..., n_tasks=..., units=shared_units,
@@ -969,11 +970,14 @@ def _document_registries(doc: str | None) -> str | None:
         return None
     names = ", ".join(f'"{name}"' for name in ARCHITECTURES)
     items = "\n".join(
-        f'        - ``"{name}"``: {cls.summary}' for name, cls in ARCHITECTURES.items()
+        textwrap.fill(
+            f'- ``"{name}"``: {cls.summary}', 79, initial_indent=" " * 8, subsequent_indent=" " * 10
+        )
+        for name, cls in ARCHITECTURES.items()
     )
     weightings = ", ".join(f'"{name}"' for name in LOSS_WEIGHTINGS)
     doc = doc.replace("{ARCHITECTURE_NAMES}", "{" + names + "}")
-    doc = doc.replace("ARCHITECTURE_LIST\n", items + "\n")
+    doc = doc.replace("        ARCHITECTURE_LIST\n", items + "\n")
     return doc.replace("{LOSS_WEIGHTING_NAMES}", "{" + weightings + "}")
 
 

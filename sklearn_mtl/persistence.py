@@ -512,8 +512,7 @@ class SavedModel:
                 net.optimizer_.load_state_dict({"state": state, "param_groups": groups})
             except (ValueError, KeyError) as error:
                 raise ValueError(
-                    f"{self.folder}: the saved optimizer state does not match the network: "
-                    f"{error}"
+                    f"{self.folder}: the saved optimizer state does not match the network: {error}"
                 ) from None
         net.history_.clear()
         net.history_.extend(self.history)

@@ -155,9 +155,7 @@ class PairScorer:
         user_ids, user_index = np.unique(users, return_inverse=True)
         item_ids, item_index = np.unique(items, return_inverse=True)
         user_block, item_block = catalog.encode_users(user_ids), catalog.encode_items(item_ids)
-        in_history = catalog.in_history(
-            user_block.codes[user_index], item_block.codes[item_index]
-        )
+        in_history = catalog.in_history(user_block.codes[user_index], item_block.codes[item_index])
         outputs = self.outputs(user_block, item_block, user_index, item_index, in_history)
         frame = pd.DataFrame({catalog.user_col: users, catalog.item_col: items})
         frame["score"] = self._score(outputs, weights).numpy()

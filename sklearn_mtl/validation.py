@@ -28,8 +28,7 @@ def check_features(estimator: Any, X: Any, *, reset: bool) -> pd.DataFrame:
         validate_data(estimator, X, skip_check_array=True, reset=reset)
         if X.shape[0] == 0:
             raise ValueError(
-                f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 "
-                "is required."
+                f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required."
             )
         if X.shape[1] == 0:
             raise ValueError("X has no columns; at least one feature is required.")
@@ -96,9 +95,7 @@ def check_targets(
         else:
             raise ValueError(f"y must be 1-D or 2-D; got an array of shape {array.shape}.")
     if len(Y) != n_samples:
-        raise ValueError(
-            f"X and y have inconsistent numbers of samples: {n_samples} and {len(Y)}."
-        )
+        raise ValueError(f"X and y have inconsistent numbers of samples: {n_samples} and {len(Y)}.")
     Y.index = pd.RangeIndex(len(Y))
     names = _task_columns(Y, layout, None if tasks is None else list(tasks))
     if layout == "frame":
@@ -132,7 +129,5 @@ def _task_columns(Y: pd.DataFrame, layout: str, expected: list | None) -> list:
             return ["y" if name is None else name]
         return [f"y{j}" for j in range(Y.shape[1])]
     if Y.shape[1] != len(expected):
-        raise ValueError(
-            f"y has {Y.shape[1]} column(s) but tasks has {len(expected)}: {expected}."
-        )
+        raise ValueError(f"y has {Y.shape[1]} column(s) but tasks has {len(expected)}: {expected}.")
     return expected

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from sklearn_mtl import MultiTaskRecommender
-from sklearn_mtl.inputs import TableLookup, TensorDictDataset
 from sklearn_mtl.datasets import sample_negatives
+from sklearn_mtl.inputs import TableLookup, TensorDictDataset
 from sklearn_mtl.training import NegativeResampling
 
 # Categorical columns: user, item, item genre; numeric: user age, item year.

@@ -3,8 +3,8 @@ import pandas as pd
 import pytest
 import torch
 
-from sklearn_mtl.training import MultiTaskLoss
 from sklearn_mtl.tasks import BinaryTask, MulticlassTask, RegressionTask, infer_task_type
+from sklearn_mtl.training import MultiTaskLoss
 from sklearn_mtl.weighting import EqualWeighting
 
 

@@ -65,8 +65,7 @@ class PLE(MultiTaskArchitecture):
     def from_params(cls, params: Mapping[str, Any], tasks: Mapping[str, Any], **common) -> PLE:
         if params["n_task_experts"] + params["n_shared_experts"] == 0:
             raise ValueError(
-                "architecture='ple' needs experts: n_task_experts and n_shared_experts "
-                "are both 0."
+                "architecture='ple' needs experts: n_task_experts and n_shared_experts are both 0."
             )
         return cls(
             n_levels=params["n_levels"],
