@@ -10,7 +10,7 @@ history, and to leave seen items out of recommendations).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -18,9 +18,10 @@ import pandas as pd
 
 from .inputs import CATEGORICAL, NUMERIC, TEXT, NetworkInputs, TableLookup
 from .schema import FeatureSchema
+from .tasks import Task, is_binary
 from .text import text_values
 
-__all__ = ["Catalog", "SideBlock", "split_entity_columns"]
+__all__ = ["Catalog", "SideBlock", "interaction_rows", "split_entity_columns"]
 
 
 def split_entity_columns(
@@ -46,6 +47,25 @@ def split_entity_columns(
     item_columns = [c for c in others if c not in user_columns and per_item[c] <= 1]
     interaction_columns = [c for c in others if c not in user_columns + item_columns]
     return user_columns, item_columns, interaction_columns
+
+
+def interaction_rows(
+    tasks: Mapping[str, Task], interaction_task: str | None, Y: pd.DataFrame
+) -> np.ndarray:
+    """Which rows of the targets ``Y`` are interactions.
+
+    Every row when ``interaction_task`` is None; else the rows whose label of
+    that binary task is the positive class.
+    """
+    if interaction_task is None:
+        return np.ones(len(Y), dtype=bool)
+    task = tasks.get(interaction_task)
+    if task is None or not is_binary(task):
+        raise ValueError(
+            f"interaction_task={interaction_task!r} must name a binary task; "
+            f"tasks are {list(tasks)}."
+        )
+    return task.encode(Y[interaction_task]) == 1
 
 
 class SideBlock(NamedTuple):

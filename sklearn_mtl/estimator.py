@@ -28,19 +28,19 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .builder import NetworkSpec, build_net, grow_network
-from .catalog import Catalog
+from .catalog import Catalog, interaction_rows
 from .export import example_rows, export_onnx, onnx_inputs
 from .inputs import CATEGORICAL, IN_HISTORY, TEXT, NetworkInputs, TensorDictDataset
+from .inspection import mean_gate_weights
 from .metrics import task_metric
 from .modules import ARCHITECTURES, MultiTaskArchitecture
 from .modules.history import HISTORY_POOLINGS
 from .persistence import read_model, save_model
 from .recommend import PairScorer, ranking_weights
 from .schema import FeatureSchema
-from .tasks import Task, infer_task_type, is_binary, make_task
+from .tasks import Task, fit_tasks
 from .text import SentenceEmbedder, encode_text_columns, fit_text_encoders
-from .training import inference_batches
-from .validation import check_features, check_targets
+from .validation import check_features, check_targets, format_like_targets
 from .weighting import LOSS_WEIGHTINGS, LossWeighting
 
 __all__ = ["MultiTaskRecommender"]
@@ -427,7 +427,7 @@ class MultiTaskRecommender(BaseEstimator):
         X = check_features(self, X, reset=True)
         Y = self._targets_frame(y, n_samples=len(X), reset=True)
 
-        self.tasks_ = self._fit_tasks(Y)
+        self.tasks_ = fit_tasks(self.tasks, Y)
         self.classes_ = {
             name: task.classes_ for name, task in self.tasks_.items() if task.is_classifier
         }
@@ -478,7 +478,9 @@ class MultiTaskRecommender(BaseEstimator):
         added = self.schema_.extend(X)
         interactions_changed = False
         if hasattr(self, "catalog_"):
-            interactions_changed = self.catalog_.update(X, self.schema_, self._interaction_mask(Y))
+            interactions_changed = self.catalog_.update(
+                X, self.schema_, interaction_rows(self.tasks_, self.interaction_task, Y)
+            )
         dataset = TensorDictDataset(self._features(X), encoded_targets)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self._seed() + self.n_iter_)
@@ -501,19 +503,7 @@ class MultiTaskRecommender(BaseEstimator):
             return
         self.catalog_ = Catalog(
             self.user_col, self.item_col, self.user_features, self.item_features
-        ).fit(X, self.schema_, self._interaction_mask(Y))
-
-    def _interaction_mask(self, Y: pd.DataFrame) -> np.ndarray:
-        """Rows of ``Y`` that are interactions (see ``interaction_task``)."""
-        if self.interaction_task is None:
-            return np.ones(len(Y), dtype=bool)
-        task = self.tasks_.get(self.interaction_task)
-        if task is None or not is_binary(task):
-            raise ValueError(
-                f"interaction_task={self.interaction_task!r} must name a binary task; "
-                f"tasks are {list(self.tasks_)}."
-            )
-        return task.encode(Y[self.interaction_task]) == 1
+        ).fit(X, self.schema_, interaction_rows(self.tasks_, self.interaction_task, Y))
 
     def _features(self, X: pd.DataFrame) -> NetworkInputs:
         """The network inputs of the rows of ``X``."""
@@ -528,24 +518,10 @@ class MultiTaskRecommender(BaseEstimator):
             features[TEXT] = encode_text_columns(X, self.text_encoders_)
         return features
 
-    def _fit_tasks(self, Y: pd.DataFrame) -> dict[str, Task]:
-        tasks = {}
-        for name in Y.columns:
-            spec = infer_task_type(Y[name]) if self.tasks is None else self.tasks[name]
-            tasks[name] = make_task(spec, name).fit(Y[name])
-        return tasks
-
     def _targets_frame(self, y: Any, *, n_samples: int, reset: bool) -> pd.DataFrame:
         """``y`` as a DataFrame with one column per task (records its layout on ``reset``)."""
-        if not reset:
-            tasks = list(self.tasks_)
-        elif self.tasks is not None and not self.tasks:
-            raise ValueError("tasks is empty; give at least one task or pass None.")
-        else:
-            tasks = None if self.tasks is None else list(self.tasks)
-        Y, layout = check_targets(
-            y, n_samples=n_samples, tasks=tasks, estimator_name=type(self).__name__
-        )
+        tasks = self.tasks if reset else self.tasks_
+        Y, layout = check_targets(y, n_samples=n_samples, tasks=tasks, name=type(self).__name__)
         if reset:
             self._y_layout = layout
         return Y
@@ -565,17 +541,6 @@ class MultiTaskRecommender(BaseEstimator):
             for name, output in zip(self.tasks_, outputs, strict=True)
         }
 
-    def _format(self, per_task: Mapping[str, np.ndarray], index: pd.Index | None) -> Any:
-        """Lay out per-task predictions the way ``y`` was given to ``fit``."""
-        if self._y_layout == "frame":
-            return pd.DataFrame(dict(per_task), index=index)
-        columns = list(per_task.values())
-        if self._y_layout == "1d":
-            return columns[0]
-        if len({c.dtype.kind for c in columns}) == 1:
-            return np.column_stack(columns)
-        return np.column_stack([c.astype(object) for c in columns])
-
     def predict(self, X: Any) -> Any:
         """Predict every task: class labels for classification, values for regression.
 
@@ -592,7 +557,8 @@ class MultiTaskRecommender(BaseEstimator):
         """
         outputs = self._raw_outputs(X)
         predictions = {name: self.tasks_[name].predict(out) for name, out in outputs.items()}
-        return self._format(predictions, X.index if isinstance(X, pd.DataFrame) else None)
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        return format_like_targets(predictions, self._y_layout, index)
 
     @available_if(_has_classification_task)
     def predict_proba(self, X: Any) -> dict[str, np.ndarray] | np.ndarray:
@@ -930,29 +896,19 @@ class MultiTaskRecommender(BaseEstimator):
             k-th expert, ``shared_k`` a shared one); each row sums to 1.
         """
         check_is_fitted(self)
-        network = self.net_.module_
-        architecture = network.architecture
-        if not architecture.has_gates:
+        if not self.net_.module_.architecture.has_gates:
             raise ValueError(
                 f"expert_usage needs a mixture architecture ('mmoe' or 'ple'); this model "
                 f"uses architecture={self.architecture!r}, which has no gates."
             )
-        n_levels = getattr(architecture, "n_levels", 1)
-        if not -n_levels <= level < n_levels:
-            raise ValueError(f"level must lie in [{-n_levels}, {n_levels}); got {level}.")
-        X = check_features(self, X, reset=False)
-        totals = None
-        network.eval()
-        with torch.inference_mode():
-            batch_size = max(self.batch_size, 4096)
-            for batch in inference_batches(self._features(X), self.net_.device, batch_size):
-                gates = network.gate_weights(**batch, level=level)
-                sums = torch.stack([g.sum(dim=0) for g in gates]).cpu()
-                totals = sums if totals is None else totals + sums
-        return pd.DataFrame(
-            (totals / len(X)).numpy().astype(np.float64),
-            index=pd.Index(list(self.tasks_), name="task"),
-            columns=pd.Index(architecture.expert_names(level), name="expert"),
+        features = self._features(check_features(self, X, reset=False))
+        return mean_gate_weights(
+            self.net_.module_,
+            features,
+            list(self.tasks_),
+            level,
+            device=self.net_.device,
+            batch_size=max(self.batch_size, 4096),
         )
 
     def __sklearn_tags__(self):

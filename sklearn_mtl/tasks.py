@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -23,6 +24,7 @@ import torch.nn.functional as F
 
 __all__ = [
     "BinaryTask",
+    "fit_tasks",
     "MulticlassTask",
     "RegressionTask",
     "Task",
@@ -400,3 +402,26 @@ def make_task(spec: str | Task, name: str) -> Task:
         f"Unknown type {spec!r} for task {name!r} in parameter 'tasks'; expected one of "
         f"{sorted(_TASK_TYPES)} or a Task instance."
     )
+
+
+def fit_tasks(spec: Mapping[str, str | Task] | None, Y: pd.DataFrame) -> dict[str, Task]:
+    """One fitted task per column of ``Y``, from the ``tasks`` parameter.
+
+    Parameters
+    ----------
+    spec : dict or None
+        Column → task type name or :class:`Task`; ``None`` infers each
+        column's type (:func:`infer_task_type`).
+    Y : DataFrame
+        One column per task, NaN = no label.
+
+    Returns
+    -------
+    dict
+        Column → fitted task, in the order of ``Y``'s columns.
+    """
+    tasks = {}
+    for name in Y.columns:
+        task_spec = infer_task_type(Y[name]) if spec is None else spec[name]
+        tasks[name] = make_task(task_spec, name).fit(Y[name])
+    return tasks

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.utils.validation import validate_data
 
-__all__ = ["check_features", "check_targets"]
+__all__ = ["check_features", "check_targets", "format_like_targets"]
 
 
 def check_features(estimator: Any, X: Any, *, reset: bool) -> pd.DataFrame:
@@ -55,7 +55,7 @@ def _fitted_column_order(X: pd.DataFrame, expected: list) -> pd.DataFrame:
 
 
 def check_targets(
-    y: Any, *, n_samples: int, tasks: Sequence | None, estimator_name: str
+    y: Any, *, n_samples: int, tasks: Iterable | None, name: str
 ) -> tuple[pd.DataFrame, str]:
     """``y`` as a DataFrame with one column per task, and the layout it came in.
 
@@ -64,11 +64,11 @@ def check_targets(
     y : DataFrame, Series or array-like
     n_samples : int
         Rows of ``X``.
-    tasks : sequence or None
-        The task names ``y`` must hold, in order; ``None`` (a first fit with
-        ``tasks=None``) takes them from ``y``.
-    estimator_name : str
-        For the error when ``y`` is None.
+    tasks : iterable or None
+        The task names ``y`` must hold, in order (e.g. the ``tasks`` dict);
+        ``None`` (a first fit with ``tasks=None``) takes them from ``y``.
+    name : str
+        The estimator's name, for the error when ``y`` is None.
 
     Returns
     -------
@@ -79,7 +79,9 @@ def check_targets(
         the same layout.
     """
     if y is None:
-        raise ValueError(f"{estimator_name} requires y to be passed, but the target y is None.")
+        raise ValueError(f"{name} requires y to be passed, but the target y is None.")
+    if tasks is not None and not list(tasks):
+        raise ValueError("tasks is empty; give at least one task or pass None.")
     if isinstance(y, pd.DataFrame):
         layout, Y = "frame", y.copy()
     elif isinstance(y, pd.Series):
@@ -131,3 +133,22 @@ def _task_columns(Y: pd.DataFrame, layout: str, expected: list | None) -> list:
     if Y.shape[1] != len(expected):
         raise ValueError(f"y has {Y.shape[1]} column(s) but tasks has {len(expected)}: {expected}.")
     return expected
+
+
+def format_like_targets(
+    per_task: Mapping[str, np.ndarray], layout: str, index: pd.Index | None = None
+) -> Any:
+    """Lay out per-task predictions the way ``y`` was given to ``fit`` (``layout``).
+
+    A DataFrame with one column per task (``"frame"``), the single column
+    (``"1d"``), or a 2-D array with columns in task order (``"2d"``; object
+    dtype when the tasks' predictions have different kinds).
+    """
+    if layout == "frame":
+        return pd.DataFrame(dict(per_task), index=index)
+    columns = list(per_task.values())
+    if layout == "1d":
+        return columns[0]
+    if len({c.dtype.kind for c in columns}) == 1:
+        return np.column_stack(columns)
+    return np.column_stack([c.astype(object) for c in columns])

@@ -3,11 +3,13 @@
 import json
 import os
 import pickle
+from pathlib import Path
 
 import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.exceptions import NotFittedError
 
 from sklearn_mtl import MultiTaskRecommender
@@ -159,4 +161,70 @@ def test_joblib_still_works(log, tmp_path):
     joblib.dump(model, tmp_path / "model.joblib")
     pd.testing.assert_frame_equal(
         joblib.load(tmp_path / "model.joblib").predict(X), model.predict(X)
+    )
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def test_a_model_saved_by_sklearn_mtl_0_1_0_loads_and_predicts_as_it_did():
+    """tests/fixtures/make_legacy_model.py wrote it before the issue-12 refactoring."""
+    expected = json.loads((FIXTURES / "legacy_expected.json").read_text())
+    rows = pd.read_csv(FIXTURES / "legacy_rows.csv")
+    model = MultiTaskRecommender.load(FIXTURES / "legacy_model")
+    predicted = model.predict(rows)
+    for task, values in expected["predict"].items():
+        if task == "rating":
+            np.testing.assert_allclose(predicted[task], values, rtol=1e-6)
+        else:
+            assert predicted[task].tolist() == values
+    for task, proba in expected["predict_proba"].items():
+        np.testing.assert_allclose(model.predict_proba(rows)[task], proba, rtol=1e-6)
+    top = model.recommend(["u1", "u2"], k=3, rank_by={"click": 1.0, "like": 0.5})
+    for column, values in expected["recommend"].items():
+        if top[column].dtype.kind == "f":
+            np.testing.assert_allclose(top[column], values, rtol=1e-6)
+        else:
+            assert top[column].tolist() == values
+    # Written before the optimizer state was saved: training continues from fresh moments.
+    model.partial_fit(rows, pd.DataFrame({t: [np.nan] * len(rows) for t in model.tasks_}))
+
+
+@pytest.mark.parametrize("loss_weighting", ["equal", "dwa"])
+def test_partial_fit_after_load_continues_adam_where_it_stopped(log, tmp_path, loss_weighting):
+    X, y = log
+    params = dict(max_epochs=3, lr=1e-2, random_state=0, loss_weighting=loss_weighting)
+    direct = MultiTaskRecommender(**params).fit(X, y)
+    loaded = MultiTaskRecommender.load(
+        MultiTaskRecommender(**params).fit(X, y).save(tmp_path / "model")
+    )
+    assert loaded.net_.optimizer_.state_dict()["state"], "Adam's moments were not restored"
+    assert len(loaded.net_.history) == 3
+    assert loaded.net_.history[:, "train_loss"] == direct.net_.history[:, "train_loss"]
+    direct.partial_fit(X, y)
+    loaded.partial_fit(X, y)
+    for (name, a), (_, b) in zip(
+        direct.net_.module_.state_dict().items(),
+        loaded.net_.module_.state_dict().items(),
+        strict=True,
+    ):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
+    assert direct.n_iter_ == loaded.n_iter_ == 4
+
+
+def test_a_restarted_optimizer_would_differ(log, tmp_path):
+    """The round-trip test above can fail: without the saved moments the weights differ."""
+    X, y = log
+    params = dict(max_epochs=3, lr=1e-2, random_state=0)
+    direct = MultiTaskRecommender(**params).fit(X, y)
+    folder = MultiTaskRecommender(**params).fit(X, y).save(tmp_path / "model")
+    config = json.loads((folder / "config.json").read_text())
+    del config["fitted"]["optimizer"]
+    (folder / "config.json").write_text(json.dumps(config))
+    restarted = MultiTaskRecommender.load(folder)
+    direct.partial_fit(X, y)
+    restarted.partial_fit(X, y)
+    first = next(iter(direct.net_.module_.state_dict()))
+    assert not torch.equal(
+        direct.net_.module_.state_dict()[first], restarted.net_.module_.state_dict()[first]
     )
