@@ -35,7 +35,7 @@ from .inspection import mean_gate_weights
 from .metrics import task_metric
 from .modules import ARCHITECTURES, MultiTaskArchitecture
 from .modules.history import HISTORY_POOLINGS
-from .persistence import read_model, save_model
+from .persistence import SavedModel, read_model, save_model
 from .recommend import PairScorer, ranking_weights
 from .schema import FeatureSchema
 from .tasks import Task, fit_tasks
@@ -822,15 +822,18 @@ class MultiTaskRecommender(BaseEstimator):
         saved = read_model(path, device=device)
         if saved.estimator != cls.__name__:
             raise ValueError(f"{saved.folder} holds a {saved.estimator}, not a {cls.__name__}.")
-        model = cls(**saved.params)
-        model._validate_params()  # a tampered config gets the errors fit would give
+        return cls(**saved.params)._assemble(saved)
+
+    def _assemble(self, saved: SavedModel) -> MultiTaskRecommender:
+        """Become the saved model: its fitted state, and its network built as ``fit`` builds it."""
+        self._validate_params()  # a tampered config gets the errors fit would give
         for name, value in saved.fitted.items():
-            setattr(model, name, value)
-        model._y_layout = saved.target_layout
-        model.net_ = build_net(model._network_spec(saved.text_dim), model._seed())
-        model.net_.initialize()
-        saved.restore_states(model.net_)
-        return model
+            setattr(self, name, value)
+        self._y_layout = saved.target_layout
+        self.net_ = build_net(self._network_spec(saved.text_dim), self._seed())
+        self.net_.initialize()
+        saved.restore_states(self.net_)
+        return self
 
     # ------------------------------------------------------------- serving
 
