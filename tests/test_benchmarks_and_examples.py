@@ -1,6 +1,8 @@
 """The benchmark scripts and examples run (on tiny sizes): they must not rot.
 
-Their figures are measured by running them in full, never here.
+Their figures are measured by running them in full, never here. Each runs in
+a subprocess for several seconds, so they are ``slow``: ``python -m pytest``
+leaves them out, ``python -m pytest -m slow`` (CI's second call) runs them.
 """
 
 import importlib.util
@@ -12,6 +14,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.slow
 
 
 def run(script: str, *args: str) -> str:
