@@ -1,7 +1,13 @@
 import pytest
+import torch
 
 from sklearn_mtl import MultiTaskRecommender
 from sklearn_mtl.datasets import make_recommendation_tasks
+
+# The networks under test are tiny: a second intra-op thread buys nothing, and
+# on a busy 2-core machine it makes every fit wait for a core (the suite ran 3x
+# slower beside one other busy process with torch's default of 2 threads).
+torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")
