@@ -19,14 +19,15 @@ import numpy as np
 import torch
 
 from sklearn_mtl import MultiTaskRecommender
-from sklearn_mtl.builder import build_module
+from sklearn_mtl.builder import NetworkSpec, build_module
 from sklearn_mtl.datasets import make_recommendation_tasks
 
 
 def plain_loop(model: MultiTaskRecommender, features, targets, epochs: int, batch_size: int):
     """A competent hand-written loop over the network that ``model`` builds."""
     torch.manual_seed(0)
-    module = build_module(model._network_spec())
+    spec = NetworkSpec(model.get_params(), model.schema_, model.tasks_, catalog=None)
+    module = build_module(spec)
     criterion = model.net_.criterion_
     optimizer = torch.optim.Adam(module.parameters(), lr=model.lr, foreach=True)
     n = len(targets)
@@ -60,7 +61,9 @@ def main() -> None:
     model = MultiTaskRecommender(**params).fit(X.head(5000), y.head(5000))
     model.fit(X, y)
     features = {k: torch.as_tensor(v) for k, v in model.schema_.transform(X).items()}
-    targets = torch.as_tensor(model._encode_targets(y))
+    targets = torch.as_tensor(
+        np.column_stack([task.encode(y[name]) for name, task in model.tasks_.items()])
+    )
 
     estimator_times, loop_times = [], []
     for _ in range(args.repeats):

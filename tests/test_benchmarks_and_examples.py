@@ -80,6 +80,30 @@ def test_cold_start_example_runs():
     assert "Top 10 new films" in out
 
 
+def test_quickstart_example_runs():
+    out = run("examples/quickstart.py")
+    assert "multi-task" in out and "single-task" in out and "roc_auc" in out
+
+
+def test_architectures_example_runs():
+    out = run("examples/architectures.py")
+    assert "test metrics" in out and "mmoe + pcgrad" in out
+
+
+def test_expert_usage_example_runs():
+    out = run("examples/expert_usage.py")
+    assert "mean gate weight per expert" in out
+
+
+@pytest.mark.skipif(
+    not (Path(os.environ.get("SKLEARN_MTL_DATA", "/nonexistent")) / "ml-100k" / "u.data").is_file(),
+    reason="needs MovieLens 100K in $SKLEARN_MTL_DATA",
+)
+def test_movielens_example_runs():
+    out = run("examples/movielens.py")
+    assert "Top 10 for user" in out and "u1 rating RMSE" in out
+
+
 def test_serving_example_runs():
     out = run("examples/serving.py")
     assert "loaded model predicts the same: True" in out
