@@ -61,9 +61,14 @@ def test_bench_peers_runs():
     assert "speed-up" in out
 
 
+HAS_MOVIELENS = (
+    Path(os.environ.get("SKLEARN_MTL_DATA", "/nonexistent")) / "ml-100k" / "u.data"
+).is_file()
+needs_movielens = pytest.mark.skipif(
+    not HAS_MOVIELENS, reason="needs MovieLens 100K in $SKLEARN_MTL_DATA"
+)
 needs_movielens_and_text = pytest.mark.skipif(
-    not (Path(os.environ.get("SKLEARN_MTL_DATA", "/nonexistent")) / "ml-100k" / "u.data").is_file()
-    or importlib.util.find_spec("sentence_transformers") is None,
+    not HAS_MOVIELENS or importlib.util.find_spec("sentence_transformers") is None,
     reason="needs MovieLens 100K in $SKLEARN_MTL_DATA and the text extra",
 )
 
@@ -95,10 +100,7 @@ def test_expert_usage_example_runs():
     assert "mean gate weight per expert" in out
 
 
-@pytest.mark.skipif(
-    not (Path(os.environ.get("SKLEARN_MTL_DATA", "/nonexistent")) / "ml-100k" / "u.data").is_file(),
-    reason="needs MovieLens 100K in $SKLEARN_MTL_DATA",
-)
+@needs_movielens
 def test_movielens_example_runs():
     out = run("examples/movielens.py")
     assert "Top 10 for user" in out and "u1 rating RMSE" in out

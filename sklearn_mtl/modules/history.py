@@ -42,7 +42,7 @@ def _pooled_sums(
 
 def _history_features(
     pooling: str,
-    own: torch.Tensor,
+    in_history: torch.Tensor,
     sums: tuple[torch.Tensor, torch.Tensor],
     counts: tuple[torch.Tensor, torch.Tensor],
     own_vectors: tuple[torch.Tensor, torch.Tensor],
@@ -50,15 +50,17 @@ def _history_features(
 ) -> torch.Tensor:
     """The user side and item side (each pair as ``(user, item)``) without the scored pair.
 
-    ``own`` is 1 where the pair is a training interaction; ``own_vectors`` are
-    its item's vector (in the user's sum) and its user's vector (in the item's).
+    ``in_history`` is 1 where the pair is a training interaction (the
+    :data:`~sklearn_mtl.inputs.IN_HISTORY` flag, as a column); ``own_vectors``
+    are the pair's item's vector (in the user's sum) and its user's vector (in
+    the item's), which such a pair takes out of the pools.
     ``factors`` (the user's and item's own factors) add the products.
     """
     sides = []
     for total, count, own_vector in zip(sums, counts, own_vectors, strict=True):
-        total = total - own * own_vector
+        total = total - in_history * own_vector
         if pooling == "mean":
-            sides.append(total / (count.unsqueeze(1) - own).clamp(min=1.0))
+            sides.append(total / (count.unsqueeze(1) - in_history).clamp(min=1.0))
         else:
             # "sigmoid_sum": the encoder layer of AutoRec (Sedhain et al., 2015)
             # on a binary interaction vector. Unlike the mean, the sum keeps how
@@ -165,10 +167,9 @@ class InteractionHistory(nn.Module):
         items = categorical[:, self.item_position]
         user_sums = _pooled_sums(self.user_indptr, self.user_items, self.item_vectors.weight, users)
         item_sums = _pooled_sums(self.item_indptr, self.item_users, self.user_vectors.weight, items)
-        own = in_history.to(user_sums.dtype).unsqueeze(1)  # 1 where (user, item) is a training pair
         return _history_features(
             self.pooling,
-            own,
+            in_history.to(user_sums.dtype).unsqueeze(1),
             (user_sums, item_sums),
             (self.user_counts[users], self.item_counts[items]),
             (self.item_vectors(items), self.user_vectors(users)),
@@ -218,10 +219,9 @@ class PooledHistory(nn.Module):
     def forward(self, categorical: torch.Tensor, in_history: torch.Tensor) -> torch.Tensor:
         users = categorical[:, self.user_position]
         items = categorical[:, self.item_position]
-        own = in_history.to(self.user_sums.dtype).unsqueeze(1)
         return _history_features(
             self.pooling,
-            own,
+            in_history.to(self.user_sums.dtype).unsqueeze(1),
             (self.user_sums[users], self.item_sums[items]),
             (self.user_counts[users], self.item_counts[items]),
             (self.item_vectors[items], self.user_vectors[users]),
