@@ -74,6 +74,11 @@ def test_cuda_model_saved_and_loaded_on_cpu_predicts_the_same(data, tmp_path):
     np.testing.assert_allclose(loaded.predict(X)["rating"], model.predict(X)["rating"], atol=1e-5)
     top_cpu, top_cuda = loaded.recommend(["u1", "u2"], k=5), model.recommend(["u1", "u2"], k=5)
     np.testing.assert_allclose(top_cpu["score"], top_cuda["score"], atol=1e-5)
+    # Adam's saved moments follow the weights to the CPU: training continues there.
+    state = loaded.net_.optimizer_.state_dict()["state"]
+    assert state and all(not t.is_cuda for s in state.values() for t in s.values())
+    loaded.partial_fit(X, data[1])
+    assert np.isfinite(loaded.predict(X)["rating"]).all()
 
 
 def test_cuda_model_loads_in_a_process_without_cuda(data, tmp_path):
