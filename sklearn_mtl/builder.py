@@ -88,7 +88,9 @@ def auto_embedding_dim(cardinality: int) -> int:
     return int(min(64, round(1.6 * cardinality**0.56)))
 
 
-def task_weight_vector(task_weights: Mapping[str, float] | None, tasks: Mapping[str, Task]) -> list:
+def task_weight_vector(
+    task_weights: Mapping[str, float] | None, tasks: Mapping[str, Task]
+) -> list[float]:
     """The constant factor of each task's loss, in task order; checks ``task_weights``."""
     weights = dict(task_weights or {})
     unknown = [name for name in weights if name not in tasks]

@@ -587,7 +587,7 @@ class MultiTaskRecommender(BaseEstimator):
         return proba
 
     def predict_outputs(self, X: Any) -> dict[str, np.ndarray]:
-        """What the network predicts for each task, as :meth:`Task.output` defines it.
+        """What the network predicts for each task, as its task's ``output`` defines it.
 
         The positive-class probability of a binary task (shape (n_samples,)),
         the class probabilities of a multiclass task, the value of a
@@ -602,8 +602,19 @@ class MultiTaskRecommender(BaseEstimator):
         -------
         dict
             Task → float64 array.
+
+        Examples
+        --------
+        >>> from sklearn_mtl import MultiTaskRecommender
+        >>> from sklearn_mtl.datasets import make_recommendation_tasks
+        >>> X, y = make_recommendation_tasks(n_samples=500, random_state=0)
+        >>> model = MultiTaskRecommender(max_epochs=1, random_state=0).fit(X, y)
+        >>> {task: out.shape for task, out in model.predict_outputs(X.head(3)).items()}
+        {'click': (3,), 'like': (3,), 'rating': (3,)}
         """
-        return {name: self.tasks_[name].outputs(raw) for name, raw in self._raw_outputs(X).items()}
+        return {
+            name: self.tasks_[name].output_array(raw) for name, raw in self._raw_outputs(X).items()
+        }
 
     # ---------------------------------------------------------------- score
 

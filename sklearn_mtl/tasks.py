@@ -101,13 +101,13 @@ class Task(ABC):
     def decode(self, codes: np.ndarray) -> np.ndarray:
         """Inverse of :meth:`encode` on labelled rows."""
 
-    def outputs(self, raw: np.ndarray) -> np.ndarray:
+    def output_array(self, raw: np.ndarray) -> np.ndarray:
         """:meth:`output` of a NumPy array of raw outputs, in float64."""
         return self.output(torch.as_tensor(np.asarray(raw, dtype=np.float64))).numpy()
 
     def predict(self, raw: np.ndarray) -> np.ndarray:
         """Predictions from raw output: :meth:`output` by default (values)."""
-        return self.outputs(raw)
+        return self.output_array(raw)
 
     def ranking_value(self, output: torch.Tensor) -> torch.Tensor:
         """One number per row that orders rows (for ``rank_by``), from :meth:`output`.
@@ -234,7 +234,7 @@ class BinaryTask(_ClassificationTask):
         return torch.sigmoid(raw)
 
     def predict_proba(self, raw: np.ndarray) -> np.ndarray:
-        positive = self.outputs(raw)
+        positive = self.output_array(raw)
         return np.column_stack([1.0 - positive, positive])
 
 
@@ -266,7 +266,7 @@ class MulticlassTask(_ClassificationTask):
         return torch.softmax(raw, dim=1)
 
     def predict_proba(self, raw: np.ndarray) -> np.ndarray:
-        return self.outputs(raw)
+        return self.output_array(raw)
 
     def column(self, output: np.ndarray) -> np.ndarray:
         """The most probable class of each row."""
