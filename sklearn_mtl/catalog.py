@@ -11,7 +11,7 @@ history, and to leave seen items out of recommendations).
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,7 @@ from .schema import FeatureSchema
 from .tasks import Task, is_binary
 from .text import text_values
 
-__all__ = ["Catalog", "SideBlock", "interaction_rows", "split_entity_columns"]
+__all__ = ["Catalog", "SideBlock", "fit_catalog", "interaction_rows", "split_entity_columns"]
 
 
 def split_entity_columns(
@@ -66,6 +66,30 @@ def interaction_rows(
             f"tasks are {list(tasks)}."
         )
     return task.encode(Y[interaction_task]) == 1
+
+
+def fit_catalog(
+    params: Mapping[str, Any],
+    X: pd.DataFrame,
+    schema: FeatureSchema,
+    tasks: Mapping[str, Task],
+    Y: pd.DataFrame,
+) -> Catalog | None:
+    """The catalog of a fit from the estimator's parameters, or None without id columns.
+
+    Checks that ``user_col`` and ``item_col`` come together and that
+    ``interaction_history`` has them; ``interaction_task`` says which rows
+    are interactions.
+    """
+    user_col, item_col = params["user_col"], params["item_col"]
+    if (user_col is None) != (item_col is None):
+        raise ValueError("user_col and item_col must be given together.")
+    if user_col is None:
+        if params["interaction_history"]:
+            raise ValueError("interaction_history=True needs user_col and item_col.")
+        return None
+    catalog = Catalog(user_col, item_col, params["user_features"], params["item_features"])
+    return catalog.fit(X, schema, interaction_rows(tasks, params["interaction_task"], Y))
 
 
 class SideBlock(NamedTuple):
@@ -198,6 +222,13 @@ class Catalog:
     def interaction_codes(self) -> tuple[np.ndarray, np.ndarray]:
         """(user codes, item codes) of the distinct interactions."""
         return self.interactions_ // self.n_item_codes_, self.interactions_ % self.n_item_codes_
+
+    def rows_in_history(self, categorical: np.ndarray) -> np.ndarray:
+        """:meth:`in_history` of rows encoded by ``schema_`` (their categorical codes)."""
+        columns = self.schema_.categorical_columns_
+        users = categorical[:, columns.index(self.user_col)]
+        items = categorical[:, columns.index(self.item_col)]
+        return self.in_history(users, items)
 
     def in_history(self, user_codes: np.ndarray, item_codes: np.ndarray) -> np.ndarray:
         """Whether each (user code, item code) pair is a training interaction.

@@ -12,7 +12,6 @@ files (:mod:`~sklearn_mtl.persistence`) and ONNX (:mod:`~sklearn_mtl.export`).
 from __future__ import annotations
 
 import os
-import textwrap
 from collections.abc import Mapping
 from numbers import Integral, Real
 from pathlib import Path
@@ -27,8 +26,9 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from ._docstring import fill_registry_names
 from .builder import NetworkSpec, build_net, grow_network
-from .catalog import Catalog, interaction_rows
+from .catalog import fit_catalog, interaction_rows
 from .export import example_rows, export_onnx, onnx_inputs
 from .inputs import CATEGORICAL, IN_HISTORY, TEXT, NetworkInputs, TensorDictDataset
 from .inspection import mean_gate_weights
@@ -440,7 +440,12 @@ class MultiTaskRecommender(BaseEstimator):
         if self.text_features:
             encoder = SentenceEmbedder() if self.text_encoder is None else self.text_encoder
             self.text_encoders_ = fit_text_encoders(X, self.schema_.text_columns_, encoder)
-        self._fit_catalog(X, Y)
+        catalog = fit_catalog(self.get_params(deep=False), X, self.schema_, self.tasks_, Y)
+        if catalog is None:
+            # A refit without ids must not keep the catalog of an earlier fit.
+            self.__dict__.pop("catalog_", None)
+        else:
+            self.catalog_ = catalog
         features = self._features(X)
         text_dim = features[TEXT].width if TEXT in features else 0
         dataset = TensorDictDataset(features, self._encode_targets(Y))
@@ -491,29 +496,12 @@ class MultiTaskRecommender(BaseEstimator):
         self.n_iter_ += len(self.net_.history) - before
         return self
 
-    def _fit_catalog(self, X: pd.DataFrame, Y: pd.DataFrame) -> None:
-        """Learn users, items and interactions when the id columns are known."""
-        if (self.user_col is None) != (self.item_col is None):
-            raise ValueError("user_col and item_col must be given together.")
-        if self.user_col is None:
-            if self.interaction_history:
-                raise ValueError("interaction_history=True needs user_col and item_col.")
-            # A refit without ids must not keep the catalog of an earlier fit.
-            self.__dict__.pop("catalog_", None)
-            return
-        self.catalog_ = Catalog(
-            self.user_col, self.item_col, self.user_features, self.item_features
-        ).fit(X, self.schema_, interaction_rows(self.tasks_, self.interaction_task, Y))
-
     def _features(self, X: pd.DataFrame) -> NetworkInputs:
         """The network inputs of the rows of ``X``."""
         features = self.schema_.transform(X)
         if self.interaction_history:
-            columns = self.schema_.categorical_columns_
-            codes = features[CATEGORICAL]
-            users = codes[:, columns.index(self.user_col)]
-            items = codes[:, columns.index(self.item_col)]
-            features[IN_HISTORY] = self.catalog_.in_history(users, items).astype(np.float32)
+            flags = self.catalog_.rows_in_history(features[CATEGORICAL])
+            features[IN_HISTORY] = flags.astype(np.float32)
         if self.schema_.text_columns_:
             features[TEXT] = encode_text_columns(X, self.text_encoders_)
         return features
@@ -934,21 +922,4 @@ class MultiTaskRecommender(BaseEstimator):
         return tags
 
 
-def _document_registries(doc: str | None) -> str | None:
-    """Fill the names of the architectures and loss weightings into the class docstring."""
-    if doc is None:  # python -OO
-        return None
-    names = ", ".join(f'"{name}"' for name in ARCHITECTURES)
-    items = "\n".join(
-        textwrap.fill(
-            f'- ``"{name}"``: {cls.summary}', 79, initial_indent=" " * 8, subsequent_indent=" " * 10
-        )
-        for name, cls in ARCHITECTURES.items()
-    )
-    weightings = ", ".join(f'"{name}"' for name in LOSS_WEIGHTINGS)
-    doc = doc.replace("{ARCHITECTURE_NAMES}", "{" + names + "}")
-    doc = doc.replace("        ARCHITECTURE_LIST\n", items + "\n")
-    return doc.replace("{LOSS_WEIGHTING_NAMES}", "{" + weightings + "}")
-
-
-MultiTaskRecommender.__doc__ = _document_registries(MultiTaskRecommender.__doc__)
+MultiTaskRecommender.__doc__ = fill_registry_names(MultiTaskRecommender.__doc__)
