@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -12,37 +14,71 @@ __all__ = ["HISTORY_POOLINGS", "InteractionHistory", "PooledHistory"]
 HISTORY_POOLINGS = ("mean", "sigmoid_sum")
 
 
-def _csr(rows: np.ndarray, cols: np.ndarray, n_rows: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Compressed rows: ``cols[indptr[r]:indptr[r + 1]]`` are the entries of row ``r``."""
+def _csr(
+    rows: np.ndarray, cols: np.ndarray, n_rows: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Compressed rows: ``cols[order][indptr[r]:indptr[r + 1]]`` are the entries of row ``r``.
+
+    Returns ``indptr``, the columns in row order, and ``order`` (the position
+    of each compressed entry in the input).
+    """
     order = np.argsort(rows, kind="stable")
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
-    return torch.as_tensor(indptr), torch.as_tensor(cols[order], dtype=torch.long)
+    return (
+        torch.as_tensor(indptr),
+        torch.as_tensor(cols[order], dtype=torch.long),
+        torch.as_tensor(order, dtype=torch.long),
+    )
 
 
 def _pooled_sums(
-    indptr: torch.Tensor, indices: torch.Tensor, table: torch.Tensor, rows: torch.Tensor
+    indptr: torch.Tensor,
+    indices: torch.Tensor,
+    table: torch.Tensor,
+    rows: torch.Tensor,
+    weights: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Sum of ``table`` rows over the entries of each of ``rows`` (an embedding bag)."""
-    if len(rows) >= len(indptr) - 1:
-        # As many rows as the whole vocabulary: pool every row once, then index.
-        every = F.embedding_bag(indices, table, indptr[:-1], mode="sum")
-        return every[rows]
-    starts = indptr[rows]
-    lengths = indptr[rows + 1] - starts
-    offsets = torch.cumsum(lengths, 0) - lengths
+    """Weighted sum of ``table`` rows over the entries of each of ``rows``.
+
+    ``weights`` holds one weight per compressed entry (None: all 1). When the
+    distinct ``rows`` of a batch hold at least as many entries as the whole
+    matrix (long histories, large batches), every row is pooled at once by one
+    sparse-matrix product, whose backward is the transposed product; otherwise
+    only the batch's rows are gathered into an embedding bag. Both are exact.
+    """
+    unique, inverse = torch.unique(rows, return_inverse=True)
+    starts = indptr[unique]
+    lengths = indptr[unique + 1] - starts
     total = int(lengths.sum())
+    if total >= len(indices):
+        values = torch.ones_like(indices, dtype=table.dtype) if weights is None else weights
+        with warnings.catch_warnings():
+            # torch calls its sparse CSR support beta; this product is all we use of it.
+            warnings.simplefilter("ignore", UserWarning)
+            matrix = torch.sparse_csr_tensor(
+                indptr, indices, values, size=(len(indptr) - 1, len(table))
+            )
+            return (matrix @ table)[rows]
+    offsets = torch.cumsum(lengths, 0) - lengths
     positions = (
         torch.arange(total, device=rows.device)
         - torch.repeat_interleave(offsets, lengths, output_size=total)
         + torch.repeat_interleave(starts, lengths, output_size=total)
     )
-    return F.embedding_bag(indices[positions], table, offsets, mode="sum")
+    sums = F.embedding_bag(
+        indices[positions],
+        table,
+        offsets,
+        mode="sum",
+        per_sample_weights=None if weights is None else weights[positions],
+    )
+    return sums[inverse]
 
 
 def _history_features(
     pooling: str,
-    in_history: torch.Tensor,
+    own: tuple[torch.Tensor, torch.Tensor],
     sums: tuple[torch.Tensor, torch.Tensor],
     counts: tuple[torch.Tensor, torch.Tensor],
     own_vectors: tuple[torch.Tensor, torch.Tensor],
@@ -50,17 +86,20 @@ def _history_features(
 ) -> torch.Tensor:
     """The user side and item side (each pair as ``(user, item)``) without the scored pair.
 
-    ``in_history`` is 1 where the pair is a training interaction (the
-    :data:`~sklearn_mtl.inputs.IN_HISTORY` flag, as a column); ``own_vectors``
-    are the pair's item's vector (in the user's sum) and its user's vector (in
-    the item's), which such a pair takes out of the pools.
-    ``factors`` (the user's and item's own factors) add the products.
+    ``own`` is the weight the pair itself has in the sums and its count in
+    the counts, as columns: the :data:`~sklearn_mtl.inputs.IN_HISTORY` flag
+    (1 where the pair is a training interaction) times what history dropout
+    kept of it. ``own_vectors`` are the pair's item's vector (in the user's
+    sum) and its user's vector (in the item's), which such a pair takes out of
+    the pools. ``factors`` (the user's and item's own factors) add the
+    products.
     """
+    own_weight, own_count = own
     sides = []
     for total, count, own_vector in zip(sums, counts, own_vectors, strict=True):
-        total = total - in_history * own_vector
+        total = total - own_weight * own_vector
         if pooling == "mean":
-            sides.append(total / (count.unsqueeze(1) - in_history).clamp(min=1.0))
+            sides.append(total / (count.unsqueeze(1) - own_count).clamp(min=1.0))
         else:
             # "sigmoid_sum": the encoder layer of AutoRec (Sedhain et al., 2015)
             # on a binary interaction vector. Unlike the mean, the sum keeps how
@@ -110,6 +149,15 @@ class InteractionHistory(nn.Module):
     products : bool, default=False
         Also return the item factor times the user side and the user factor
         times the item side.
+    dropout : float, default=0.0
+        In training, hide each interaction from both pools with this
+        probability, drawn afresh for every batch (as Mult-VAE drops its
+        input). Leaving the scored pair out of its own pools makes the pools
+        of interaction rows differ from those of non-interaction rows (the
+        sampled negatives); without dropout a network can read the label from
+        that difference, and then scores every unseen candidate like a
+        negative. Random hiding makes the difference noise. Sums are scaled by
+        ``1 / (1 - dropout)`` so that they keep their size at inference.
 
     Attributes
     ----------
@@ -129,17 +177,31 @@ class InteractionHistory(nn.Module):
         item_position: int,
         pooling: str = "mean",
         products: bool = False,
+        dropout: float = 0.0,
     ) -> None:
         super().__init__()
         if pooling not in HISTORY_POOLINGS:
             raise ValueError(f"pooling must be one of {HISTORY_POOLINGS}; got {pooling!r}.")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must lie in [0, 1); got {dropout}.")
         self.pooling = pooling
+        self.dropout = dropout
         self.user_position = user_position
         self.item_position = item_position
         # The compressed histories are derived from the interactions (which the
         # estimator keeps), so they are rebuilt, never saved with the weights.
-        user_indptr, user_items = _csr(user_codes, item_codes, n_user_codes)
-        item_indptr, item_users = _csr(item_codes, user_codes, n_item_codes)
+        # Entries are kept in key order (user, then item): the user side's
+        # order, which ``item_order`` maps the item side's entries to.
+        keys = np.asarray(user_codes, np.int64) * n_item_codes + np.asarray(item_codes, np.int64)
+        keys = np.unique(keys)
+        user_codes, item_codes = keys // n_item_codes, keys % n_item_codes
+        self.n_item_codes = n_item_codes
+        user_indptr, user_items, _ = _csr(user_codes, item_codes, n_user_codes)
+        item_indptr, item_users, item_order = _csr(item_codes, user_codes, n_item_codes)
+        self.register_buffer("keys", torch.as_tensor(keys), persistent=False)
+        self.register_buffer("entry_users", torch.as_tensor(user_codes), persistent=False)
+        self.register_buffer("entry_items", torch.as_tensor(item_codes), persistent=False)
+        self.register_buffer("item_order", item_order, persistent=False)
         self.register_buffer("user_indptr", user_indptr, persistent=False)
         self.register_buffer("user_items", user_items, persistent=False)
         self.register_buffer("item_indptr", item_indptr, persistent=False)
@@ -165,16 +227,46 @@ class InteractionHistory(nn.Module):
     def forward(self, categorical: torch.Tensor, in_history: torch.Tensor) -> torch.Tensor:
         users = categorical[:, self.user_position]
         items = categorical[:, self.item_position]
-        user_sums = _pooled_sums(self.user_indptr, self.user_items, self.item_vectors.weight, users)
-        item_sums = _pooled_sums(self.item_indptr, self.item_users, self.user_vectors.weight, items)
+        dtype = self.item_vectors.weight.dtype
+        flag = in_history.to(dtype)
+        if self.training and self.dropout > 0:
+            kept = torch.bernoulli(torch.full_like(self.keys, 1.0 - self.dropout, dtype=dtype))
+            scale = 1.0 / (1.0 - self.dropout)
+            # Mean pools divide by what they kept; sums keep their expected size.
+            weights = kept if self.pooling == "mean" else kept * scale
+            user_counts, item_counts = self._kept_counts(kept)
+            own_kept = flag * kept[self._entry(users, items)]
+            own = (own_kept if self.pooling == "mean" else own_kept * scale, own_kept)
+            user_weights, item_weights = weights, weights[self.item_order]
+        else:
+            user_counts, item_counts = self.user_counts, self.item_counts
+            own = (flag, flag)
+            user_weights = item_weights = None
+        user_sums = _pooled_sums(
+            self.user_indptr, self.user_items, self.item_vectors.weight, users, user_weights
+        )
+        item_sums = _pooled_sums(
+            self.item_indptr, self.item_users, self.user_vectors.weight, items, item_weights
+        )
         return _history_features(
             self.pooling,
-            in_history.to(user_sums.dtype).unsqueeze(1),
+            (own[0].unsqueeze(1), own[1].unsqueeze(1)),
             (user_sums, item_sums),
-            (self.user_counts[users], self.item_counts[items]),
+            (user_counts[users], item_counts[items]),
             (self.item_vectors(items), self.user_vectors(users)),
             (self.user_factors(users), self.item_factors(items)) if self.products else None,
         )
+
+    def _entry(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+        """Position of each (user, item) among the entries (any position for non-entries)."""
+        position = torch.searchsorted(self.keys, users * self.n_item_codes + items)
+        return position.clamp(max=len(self.keys) - 1)
+
+    def _kept_counts(self, kept: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """History lengths of every user and every item once dropout has hidden some entries."""
+        users = torch.zeros_like(self.user_counts).index_add_(0, self.entry_users, kept)
+        items = torch.zeros_like(self.item_counts).index_add_(0, self.entry_items, kept)
+        return users, items
 
     def pooled(self) -> PooledHistory:
         """The same computation with every user's and item's sum precomputed.
@@ -219,9 +311,10 @@ class PooledHistory(nn.Module):
     def forward(self, categorical: torch.Tensor, in_history: torch.Tensor) -> torch.Tensor:
         users = categorical[:, self.user_position]
         items = categorical[:, self.item_position]
+        flag = in_history.to(self.user_sums.dtype).unsqueeze(1)
         return _history_features(
             self.pooling,
-            in_history.to(self.user_sums.dtype).unsqueeze(1),
+            (flag, flag),
             (self.user_sums[users], self.item_sums[items]),
             (self.user_counts[users], self.item_counts[items]),
             (self.item_vectors[items], self.user_vectors[users]),
