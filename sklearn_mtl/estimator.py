@@ -127,6 +127,15 @@ class MultiTaskRecommender(BaseEstimator):
         sum through a sigmoid, the encoder of AutoRec, which keeps how long
         the history is (best for rating prediction on MovieLens, with
         ``weight_decay=1e-3``).
+    history_dropout : float or "auto", default="auto"
+        In training, hide each interaction from the pooled histories with this
+        probability, drawn afresh for every batch (Mult-VAE's input dropout).
+        A training interaction is left out of its own row's pools, so without
+        dropout the pools of interaction rows differ from those of the
+        sampled negatives by exactly that pair: the network reads the label
+        from it and then scores every unseen candidate like a negative.
+        ``"auto"`` is 0.5 when ``interaction_task`` marks some rows as
+        non-interactions, else 0 (every row is an interaction, nothing leaks).
     history_products : bool, default=False
         Also feed the element-wise products of the pooled histories with the
         item's and the user's own factor vectors (SVD++'s interaction term).
@@ -260,6 +269,7 @@ class MultiTaskRecommender(BaseEstimator):
         "item_features": [list, tuple, None],
         "interaction_history": ["boolean"],
         "history_pooling": [StrOptions(set(HISTORY_POOLINGS))],
+        "history_dropout": [Interval(Real, 0, 1, closed="left"), StrOptions({"auto"})],
         "history_products": ["boolean"],
         "interaction_task": [str, None],
         "resample_negatives": ["boolean"],
@@ -304,6 +314,7 @@ class MultiTaskRecommender(BaseEstimator):
         item_features: list[str] | None = None,
         interaction_history: bool = False,
         history_pooling: str = "mean",
+        history_dropout: float | str = "auto",
         history_products: bool = False,
         interaction_task: str | None = None,
         resample_negatives: bool = False,
@@ -344,6 +355,7 @@ class MultiTaskRecommender(BaseEstimator):
         self.item_features = item_features
         self.interaction_history = interaction_history
         self.history_pooling = history_pooling
+        self.history_dropout = history_dropout
         self.history_products = history_products
         self.interaction_task = interaction_task
         self.resample_negatives = resample_negatives

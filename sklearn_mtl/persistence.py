@@ -508,6 +508,11 @@ class SavedModel:
                 for index, names in self.optimizer["state"]
             }
             groups = from_json(self.optimizer["param_groups"])
+            for group, current in zip(groups, net.optimizer_.param_groups, strict=False):
+                # The kernel is this machine's choice (fused where torch has one).
+                for key in ("fused", "foreach", "capturable"):
+                    if key in current:
+                        group[key] = current[key]
             try:
                 net.optimizer_.load_state_dict({"state": state, "param_groups": groups})
             except (ValueError, KeyError) as error:

@@ -32,34 +32,67 @@ def _csr(
     )
 
 
+# The whole-table product costs about as much per entry as gathering, and
+# its backward needs no sort: it wins once a batch's distinct rows hold this
+# share of all entries (measured on MovieLens 100K, one thread).
+_WHOLE_TABLE_SHARE = 0.2
+
+
+class _SparseProduct(torch.autograd.Function):
+    """``matrix @ table`` with the gradient ``transposed @ grad`` from a prebuilt transpose.
+
+    torch's own backward of a CSR product transposes the matrix at every
+    call, which sorts all its entries; the history keeps both orientations.
+    """
+
+    @staticmethod
+    def forward(ctx, table, matrix, transposed):
+        ctx.transposed = transposed
+        return matrix @ table
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.transposed @ grad, None, None
+
+
+def _csr_matrix(indptr, indices, values, n_columns: int) -> torch.Tensor:
+    with warnings.catch_warnings():
+        # torch calls its sparse CSR support beta; this product is all we use of it.
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(
+            indptr, indices, values, size=(len(indptr) - 1, n_columns), check_invariants=False
+        )
+
+
 def _pooled_sums(
     indptr: torch.Tensor,
     indices: torch.Tensor,
     table: torch.Tensor,
     rows: torch.Tensor,
     weights: torch.Tensor | None = None,
+    transpose: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Weighted sum of ``table`` rows over the entries of each of ``rows``.
 
     ``weights`` holds one weight per compressed entry (None: all 1). When the
-    distinct ``rows`` of a batch hold at least as many entries as the whole
-    matrix (long histories, large batches), every row is pooled at once by one
-    sparse-matrix product, whose backward is the transposed product; otherwise
-    only the batch's rows are gathered into an embedding bag. Both are exact.
+    distinct ``rows`` of the batch hold a large share of all entries, every
+    row is pooled at once by one sparse-matrix product, whose backward uses
+    ``transpose`` (the same entries compressed by column: ``indptr``,
+    ``indices`` and the position of each of its entries among ours); else only
+    the batch's rows are gathered into an embedding bag. Both are exact.
     """
-    unique, inverse = torch.unique(rows, return_inverse=True)
+    present = torch.zeros(len(indptr) - 1, dtype=torch.bool, device=rows.device)
+    present[rows] = True
+    unique = torch.nonzero(present).flatten()
     starts = indptr[unique]
     lengths = indptr[unique + 1] - starts
     total = int(lengths.sum())
-    if total >= len(indices):
+    if transpose is not None and total >= _WHOLE_TABLE_SHARE * len(indices):
         values = torch.ones_like(indices, dtype=table.dtype) if weights is None else weights
-        with warnings.catch_warnings():
-            # torch calls its sparse CSR support beta; this product is all we use of it.
-            warnings.simplefilter("ignore", UserWarning)
-            matrix = torch.sparse_csr_tensor(
-                indptr, indices, values, size=(len(indptr) - 1, len(table))
-            )
-            return (matrix @ table)[rows]
+        t_indptr, t_indices, t_order = transpose
+        matrix = _csr_matrix(indptr, indices, values, len(table))
+        transposed = _csr_matrix(t_indptr, t_indices, values[t_order], len(indptr) - 1)
+        return _SparseProduct.apply(table, matrix, transposed)[rows]
     offsets = torch.cumsum(lengths, 0) - lengths
     positions = (
         torch.arange(total, device=rows.device)
@@ -73,7 +106,7 @@ def _pooled_sums(
         mode="sum",
         per_sample_weights=None if weights is None else weights[positions],
     )
-    return sums[inverse]
+    return sums[(torch.cumsum(present, 0) - 1)[rows]]
 
 
 def _history_features(
@@ -191,7 +224,8 @@ class InteractionHistory(nn.Module):
         # The compressed histories are derived from the interactions (which the
         # estimator keeps), so they are rebuilt, never saved with the weights.
         # Entries are kept in key order (user, then item): the user side's
-        # order, which ``item_order`` maps the item side's entries to.
+        # order; ``item_order`` maps the item side's entries to it and
+        # ``user_order`` back.
         keys = np.asarray(user_codes, np.int64) * n_item_codes + np.asarray(item_codes, np.int64)
         keys = np.unique(keys)
         user_codes, item_codes = keys // n_item_codes, keys % n_item_codes
@@ -202,6 +236,7 @@ class InteractionHistory(nn.Module):
         self.register_buffer("entry_users", torch.as_tensor(user_codes), persistent=False)
         self.register_buffer("entry_items", torch.as_tensor(item_codes), persistent=False)
         self.register_buffer("item_order", item_order, persistent=False)
+        self.register_buffer("user_order", torch.argsort(item_order), persistent=False)
         self.register_buffer("user_indptr", user_indptr, persistent=False)
         self.register_buffer("user_items", user_items, persistent=False)
         self.register_buffer("item_indptr", item_indptr, persistent=False)
@@ -242,12 +277,7 @@ class InteractionHistory(nn.Module):
             user_counts, item_counts = self.user_counts, self.item_counts
             own = (flag, flag)
             user_weights = item_weights = None
-        user_sums = _pooled_sums(
-            self.user_indptr, self.user_items, self.item_vectors.weight, users, user_weights
-        )
-        item_sums = _pooled_sums(
-            self.item_indptr, self.item_users, self.user_vectors.weight, items, item_weights
-        )
+        user_sums, item_sums = self._sums(users, items, user_weights, item_weights)
         return _history_features(
             self.pooling,
             (own[0].unsqueeze(1), own[1].unsqueeze(1)),
@@ -256,6 +286,26 @@ class InteractionHistory(nn.Module):
             (self.item_vectors(items), self.user_vectors(users)),
             (self.user_factors(users), self.item_factors(items)) if self.products else None,
         )
+
+    def _sums(self, users, items, user_weights=None, item_weights=None):
+        """Pooled sums of the users' items and of the items' users (weighted per entry)."""
+        user_sums = _pooled_sums(
+            self.user_indptr,
+            self.user_items,
+            self.item_vectors.weight,
+            users,
+            user_weights,
+            transpose=(self.item_indptr, self.item_users, self.item_order),
+        )
+        item_sums = _pooled_sums(
+            self.item_indptr,
+            self.item_users,
+            self.user_vectors.weight,
+            items,
+            item_weights,
+            transpose=(self.user_indptr, self.user_items, self.user_order),
+        )
+        return user_sums, item_sums
 
     def _entry(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         """Position of each (user, item) among the entries (any position for non-entries)."""
@@ -277,12 +327,7 @@ class InteractionHistory(nn.Module):
         with torch.no_grad():
             every_user = torch.arange(len(self.user_indptr) - 1, device=self.user_indptr.device)
             every_item = torch.arange(len(self.item_indptr) - 1, device=self.item_indptr.device)
-            user_sums = _pooled_sums(
-                self.user_indptr, self.user_items, self.item_vectors.weight, every_user
-            )
-            item_sums = _pooled_sums(
-                self.item_indptr, self.item_users, self.user_vectors.weight, every_item
-            )
+            user_sums, item_sums = self._sums(every_user, every_item)
         return PooledHistory(self, user_sums, item_sums)
 
 
