@@ -149,8 +149,14 @@ class FeatureSchema:
             self.vocabularies_[column] = pd.Index(_categories(column, X[column]))
 
         numeric = self.numeric_values(X)
-        self.mean_ = numeric.mean(axis=0) if len(numeric) else np.zeros(numeric.shape[1])
-        scale = numeric.std(axis=0) if len(numeric) else np.ones(numeric.shape[1])
+        if len(numeric):
+            self.mean_ = numeric.mean(axis=0)
+            # One pass over the centered block: numpy's std over the rows of a
+            # wide C-ordered block is ~8x slower on large frames.
+            centered = numeric - self.mean_
+            scale = np.sqrt(np.einsum("ij,ij->j", centered, centered) / len(numeric))
+        else:
+            self.mean_, scale = np.zeros(numeric.shape[1]), np.ones(numeric.shape[1])
         self.scale_ = np.where(scale > 0, scale, 1.0)
         return self
 
@@ -182,9 +188,20 @@ class FeatureSchema:
         return [len(self.vocabularies_[c]) + 1 for c in self.categorical_columns_]
 
     def numeric_values(self, X: pd.DataFrame) -> np.ndarray:
-        """The numeric columns of ``X`` as float64, unscaled (each must be finite)."""
-        block = np.empty((len(X), len(self.numeric_columns_)), dtype=np.float64)
-        for j, column in enumerate(self.numeric_columns_):
+        """The numeric columns of ``X`` as a new float64 array, unscaled (each must be finite)."""
+        columns = self.numeric_columns_
+        if columns and all(
+            pd.api.types.is_float_dtype(X[c]) or pd.api.types.is_integer_dtype(X[c])
+            for c in columns
+        ):
+            # Plain numbers: one conversion of the whole block (pandas copies
+            # a float block at once), one finiteness check.
+            block = X[columns].to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+            if np.isfinite(block).all():
+                return block
+        # Something to refuse, or mixed dtypes: column by column, naming the culprit.
+        block = np.empty((len(X), len(columns)), dtype=np.float64)
+        for j, column in enumerate(columns):
             block[:, j] = _finite_numbers(column, X[column])
         return block
 
@@ -218,5 +235,8 @@ class FeatureSchema:
         categorical = np.zeros((len(X), len(self.categorical_columns_)), dtype=np.int64)
         for j, column in enumerate(self.categorical_columns_):
             categorical[:, j] = self.encode_categorical(column, X[column])
-        numeric = ((self.numeric_values(X) - self.mean_) / self.scale_).astype(np.float32)
+        numeric = self.numeric_values(X)  # a fresh array: standardize it in place
+        numeric -= self.mean_
+        numeric /= self.scale_
+        numeric = numeric.astype(np.float32)
         return {CATEGORICAL: categorical, NUMERIC: numeric}

@@ -246,3 +246,12 @@ def test_net_training_is_reproducible_from_its_seed():
     second, dataset = _net()
     second.partial_fit(dataset, y=None)
     assert first.history[:, "train_loss"] == second.history[:, "train_loss"]
+
+
+def test_schema_never_writes_into_the_callers_frame():
+    X = pd.DataFrame({"a": [1.0, 2.0, 4.0], "b": [3.0, 5.0, 9.0]})
+    before = X.copy()
+    schema = FeatureSchema().fit(X)
+    schema.transform(X)
+    schema.numeric_values(X)[:] = 0.0
+    pd.testing.assert_frame_equal(X, before)
