@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from .history import InteractionHistory
+from .initialization import init_embedding
 
 __all__ = ["FeatureEmbedding"]
 
@@ -55,10 +56,7 @@ class FeatureEmbedding(nn.Module):
             nn.Embedding(n, d) for n, d in zip(cardinalities, embedding_dims, strict=True)
         )
         for table in self.embeddings:
-            # PyTorch draws embeddings from N(0, 1): 16 such columns swamp the
-            # standardized numeric features and slow early training. Small
-            # weights (as in most recommender libraries) train markedly faster.
-            nn.init.normal_(table.weight, std=0.01)
+            init_embedding(table)
         self.n_numeric = n_numeric
         self.history = history
         # Frozen language-model vectors enter through a learned projection, so

@@ -9,6 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .initialization import init_embedding
+
 __all__ = ["HISTORY_POOLINGS", "InteractionHistory", "PooledHistory"]
 
 HISTORY_POOLINGS = ("mean", "sigmoid_sum")
@@ -249,14 +251,14 @@ class InteractionHistory(nn.Module):
         )
         self.item_vectors = nn.Embedding(n_item_codes, dim)
         self.user_vectors = nn.Embedding(n_user_codes, dim)
-        nn.init.normal_(self.item_vectors.weight, std=0.01)
-        nn.init.normal_(self.user_vectors.weight, std=0.01)
+        init_embedding(self.item_vectors)
+        init_embedding(self.user_vectors)
         self.products = products
         if products:
             self.user_factors = nn.Embedding(n_user_codes, dim)
             self.item_factors = nn.Embedding(n_item_codes, dim)
-            nn.init.normal_(self.user_factors.weight, std=0.01)
-            nn.init.normal_(self.item_factors.weight, std=0.01)
+            init_embedding(self.user_factors)
+            init_embedding(self.item_factors)
         self.output_dim = (4 if products else 2) * dim
 
     def forward(self, categorical: torch.Tensor, in_history: torch.Tensor) -> torch.Tensor:

@@ -133,8 +133,9 @@ class MultiTaskNet(NeuralNet):
         y_pred, y_true = self.module_.loss_view(y_pred, y_true)
         task_losses = self.criterion_.task_losses(y_pred, y_true)
         prefix = "train" if training else "valid"
-        for task, value in zip(self.criterion_.tasks, task_losses.detach().cpu(), strict=True):
-            value = value.item()
+        # One transfer for all tasks: each .item() would be a sync of its own.
+        values = task_losses.detach().cpu().tolist()
+        for task, value in zip(self.criterion_.tasks, values, strict=True):
             if not math.isfinite(value):
                 self._diverged(f"the {prefix} loss of task {task.name!r} is {value}")
             self.history.record_batch(f"{prefix}_{task.name}_loss", value)
