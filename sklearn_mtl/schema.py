@@ -46,6 +46,13 @@ def _finite_numbers(column: Hashable, values: pd.Series) -> np.ndarray:
     return as_float
 
 
+def _plain_numbers(X: pd.DataFrame, columns: list) -> bool:
+    """Whether ``columns`` of ``X`` are all plain float or integer columns."""
+    return bool(columns) and all(
+        pd.api.types.is_float_dtype(X[c]) or pd.api.types.is_integer_dtype(X[c]) for c in columns
+    )
+
+
 def _categories(column: Hashable, values: pd.Series) -> np.ndarray:
     """The distinct non-missing values of a categorical column, in order of appearance."""
     try:
@@ -190,12 +197,9 @@ class FeatureSchema:
     def numeric_values(self, X: pd.DataFrame) -> np.ndarray:
         """The numeric columns of ``X`` as a new float64 array, unscaled (each must be finite)."""
         columns = self.numeric_columns_
-        if columns and all(
-            pd.api.types.is_float_dtype(X[c]) or pd.api.types.is_integer_dtype(X[c])
-            for c in columns
-        ):
-            # Plain numbers: one conversion of the whole block (pandas copies
-            # a float block at once), one finiteness check.
+        if _plain_numbers(X, columns):
+            # One conversion of the whole block (pandas copies a float block
+            # at once), one finiteness check.
             block = X[columns].to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
             if np.isfinite(block).all():
                 return block
@@ -235,8 +239,19 @@ class FeatureSchema:
         categorical = np.zeros((len(X), len(self.categorical_columns_)), dtype=np.int64)
         for j, column in enumerate(self.categorical_columns_):
             categorical[:, j] = self.encode_categorical(column, X[column])
-        numeric = self.numeric_values(X)  # a fresh array: standardize it in place
+        return {CATEGORICAL: categorical, NUMERIC: self._standardized(X)}
+
+    def _standardized(self, X: pd.DataFrame) -> np.ndarray:
+        """The numeric columns standardized, as the network's float32."""
+        columns = self.numeric_columns_
+        if _plain_numbers(X, columns):
+            # Straight to float32: half the memory and passes of float64.
+            block = X[columns].to_numpy(dtype=np.float32, na_value=np.nan, copy=True)
+            if np.isfinite(block).all():
+                block -= self.mean_.astype(np.float32)
+                block /= self.scale_.astype(np.float32)
+                return block
+        numeric = self.numeric_values(X)  # refuses what is not finite, by column
         numeric -= self.mean_
         numeric /= self.scale_
-        numeric = numeric.astype(np.float32)
-        return {CATEGORICAL: categorical, NUMERIC: numeric}
+        return numeric.astype(np.float32)

@@ -9,7 +9,7 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
 from skorch.dataset import unpack_data
-from skorch.utils import to_tensor
+from skorch.utils import TeeGenerator, to_tensor
 from torch import nn
 
 from ..tasks import Task
@@ -150,6 +150,21 @@ class MultiTaskNet(NeuralNet):
 
     def get_loss(self, y_pred, y_true, X=None, training=False) -> torch.Tensor:
         return self.criterion_(self.get_task_losses(y_pred, y_true, training))
+
+    def train_step(self, batch, **fit_params):
+        # skorch hands the optimizer a closure (for optimizers such as LBFGS
+        # that re-evaluate the loss); Adam steps once, and calling it plainly
+        # saves the closure's bookkeeping on every batch.
+        self._zero_grad_optimizer()
+        step = self.train_step_single(batch, **fit_params)
+        self.notify(
+            "on_grad_computed",
+            named_parameters=TeeGenerator(self.get_all_learnable_params()),
+            batch=batch,
+            training=True,
+        )
+        self._step_optimizer(None)
+        return step
 
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
