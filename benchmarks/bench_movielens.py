@@ -3,33 +3,44 @@
 1. Rating RMSE on u1..u5 (mean and per fold): the multi-task model (rating +
    like + watched, trained on impressions with 4 sampled negatives per
    rating), its single-task twin (rating alone), each with and without
-   ``interaction_history``, all with ``RMSE_PARAMS``, and scikit-surprise's
+   ``interaction_history``, each fold with the settings chosen on its own
+   validation split, and scikit-surprise's
    SVD and SVD++ when installed.
 2. Leave-one-out HR@10 and NDCG@10 (each user's latest rating held out, ranked
    against 99 sampled unseen items): our ``watched`` model (mean over
    ``--seeds`` seeds, each printed), the multi-task model under every
    loss-balancing strategy (ranked by ``watched``), both on impressions with 8
-   negatives per rating, drawn afresh every epoch (``LOO_PARAMS``),
+   negatives per rating, drawn afresh every epoch (settings chosen on the
+   validation items),
    most-popular, implicit's BPR and ALS, and LightFM's WARP when installed.
-3. Training time of each.
+3. Training time of each (one torch thread unless ``--threads``), and the
+   ratio of ours to SVD++ (RMSE) and to LightFM's WARP (ranking).
+
+Every setting of our models was chosen on validation splits carved from the
+training data by ``tune_movielens.py`` (which prints its grid and writes
+``movielens_settings.json``, read here); the test splits are read once, here.
 
 Needs MovieLens 100K in the data home (``$SKLEARN_MTL_DATA`` or
 ``fetch_movielens``' download). Peers: ``pip install implicit``, then
 ``pip install setuptools wheel cython && pip install --no-build-isolation
 scikit-surprise lightfm`` (both build from source).
 
-    python benchmarks/bench_movielens.py [--folds 5] [--epochs 12] [--seeds 3]
+    python benchmarks/tune_movielens.py
+    python benchmarks/bench_movielens.py [--folds 5] [--seeds 3] [--threads 1]
                                          [--skip-rmse] [--skip-loo]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 
 from sklearn_mtl import MultiTaskRecommender
 from sklearn_mtl.datasets import fetch_movielens, sample_negatives
@@ -59,22 +70,8 @@ def model(tasks: dict, history: bool, epochs: int, seed: int, **params) -> Multi
     return MultiTaskRecommender(tasks, **{**base, **params})
 
 
-# Rating prediction: histories pooled through a sigmoid (AutoRec's encoder),
-# their products with the user's and item's factors, and strong weight decay,
-# tuned on folds u1 and u2 (multi-task + history, RMSE 0.901 and 0.900 against
-# 0.918 with mean pooling and no decay, 0.907 on u1 without the products).
-RMSE_PARAMS = dict(history_pooling="sigmoid_sum", history_products=True, weight_decay=1e-3)
-
-# Ranking wants more negatives per positive and a wider network than rating
-# prediction, negatives drawn afresh every epoch, the SVD++ products, and a
-# cosine learning rate, tuned on the leave-one-out split (watched + history,
-# seeds 0 and 1: HR@10 0.667 and 0.668 after 8 epochs; 0.645-0.657 with
-# negatives sampled once, no products and a constant rate, whose HR@10 moved by
-# +-0.01 from one epoch to the next).
-LOO_PARAMS = dict(
-    embedding_dim=32, shared_units=(128, 64), lr=3e-3, batch_size=1024, max_epochs=8,
-    resample_negatives=True, history_products=True, lr_schedule="cosine",
-)  # fmt: skip
+#: The settings chosen by tune_movielens.py on validation splits.
+SETTINGS_FILE = Path(__file__).with_name("movielens_settings.json")
 LOO_NEGATIVES = 8
 
 
@@ -92,12 +89,21 @@ def timed(fit: Callable[[], object]) -> tuple[object, float]:
 # ---------------------------------------------------------------- RMSE part
 
 
-def rmse_ours(train, test, tasks, history, epochs, seed):
+def settings() -> dict:
+    if not SETTINGS_FILE.is_file():
+        raise SystemExit(
+            f"{SETTINGS_FILE.name} is missing: run benchmarks/tune_movielens.py first (it "
+            "chooses every setting on validation splits of the training data)."
+        )
+    return json.loads(SETTINGS_FILE.read_text())
+
+
+def rmse_ours(train, test, tasks, history, epochs, seed, params):
     if "watched" in tasks:
         data = impressions(train, seed)
     else:
         data = train
-    estimator = model(tasks, history, epochs, seed, **RMSE_PARAMS)
+    estimator = model(tasks, history, epochs, seed, **params)
     _, seconds = timed(lambda: estimator.fit(data[FEATURES], data[list(tasks)]))
     pred = np.clip(estimator.predict(test[FEATURES])["rating"], 1, 5)
     return float(np.sqrt(np.mean((pred - test["rating"]) ** 2))), seconds
@@ -116,26 +122,29 @@ def rmse_surprise(train, test, algorithm):
     return float(np.sqrt(np.mean((pred - test["rating"].to_numpy()) ** 2))), seconds
 
 
-def rmse_table(frame, folds, n_folds, epochs):
+def rmse_table(frame, folds, n_folds, tuned):
+    epochs = tuned["rmse_epochs"]
+    single = {"rating": "regression"}
     runs: dict[str, Callable] = {
-        "multi-task + history": lambda tr, te: rmse_ours(tr, te, TASKS, True, epochs, 0),
-        "multi-task": lambda tr, te: rmse_ours(tr, te, TASKS, False, epochs, 0),
-        "single-task + history": lambda tr, te: rmse_ours(
-            tr, te, {"rating": "regression"}, True, epochs, 0
-        ),
-        "single-task": lambda tr, te: rmse_ours(tr, te, {"rating": "regression"}, False, epochs, 0),
+        "multi-task + history": lambda tr, te, p: rmse_ours(tr, te, TASKS, True, epochs, 0, p),
+        "multi-task": lambda tr, te, p: rmse_ours(tr, te, TASKS, False, epochs, 0, p),
+        "single-task + history": lambda tr, te, p: rmse_ours(tr, te, single, True, epochs, 0, p),
+        "single-task": lambda tr, te, p: rmse_ours(tr, te, single, False, epochs, 0, p),
     }
     try:
         from surprise import SVD, SVDpp
 
-        runs["surprise SVD"] = lambda tr, te: rmse_surprise(tr, te, SVD)
-        runs["surprise SVD++"] = lambda tr, te: rmse_surprise(tr, te, SVDpp)
+        runs["surprise SVD"] = lambda tr, te, p: rmse_surprise(tr, te, SVD)
+        runs["surprise SVD++"] = lambda tr, te, p: rmse_surprise(tr, te, SVDpp)
     except ImportError:
         print("scikit-surprise is not installed: SVD and SVD++ left out.")
     rows = []
     for name, run in runs.items():
         for fold, (train_index, test_index) in enumerate(folds[:n_folds], start=1):
-            rmse, seconds = run(frame.iloc[train_index], frame.iloc[test_index])
+            if f"u{fold}" not in tuned["rmse"]:
+                raise SystemExit(f"u{fold} was not tuned: run tune_movielens.py --folds {fold}")
+            params = tuned["rmse"][f"u{fold}"]["params"]
+            rmse, seconds = run(frame.iloc[train_index], frame.iloc[test_index], params)
             rows.append({"model": name, "fold": f"u{fold}", "rmse": rmse, "seconds": seconds})
             print(f"  {name:<24} u{fold}  RMSE {rmse:.4f}  ({seconds:.0f} s)", flush=True)
     table = pd.DataFrame(rows).pivot_table(index="model", columns="fold", values="rmse")
@@ -147,16 +156,16 @@ def rmse_table(frame, folds, n_folds, epochs):
 # ----------------------------------------------------------------- LOO part
 
 
-def loo_ours(train, test, tasks, weighting, seed):
+def loo_ours(train, test, tasks, weighting, seed, params):
     data = impressions(train, seed, n_negatives=LOO_NEGATIVES)
-    epochs = LOO_PARAMS["max_epochs"]
-    estimator = model(tasks, True, epochs, seed, loss_weighting=weighting, **LOO_PARAMS)
+    epochs = params["max_epochs"]
+    estimator = model(tasks, True, epochs, seed, loss_weighting=weighting, **params)
     _, seconds = timed(lambda: estimator.fit(data[FEATURES], data[list(tasks)]))
     result = evaluate_leave_one_out(estimator, train, test, rank_by="watched", random_state=0)
     return result, seconds
 
 
-def loo_ours_seeds(train, test, seeds):
+def loo_ours_seeds(train, test, seeds, params):
     """The watched model over several seeds: the mean, and each seed's figures printed.
 
     Training noise (seed, and the float summation order that the number of
@@ -165,7 +174,7 @@ def loo_ours_seeds(train, test, seeds):
     """
     results, seconds = [], []
     for seed in seeds:
-        result, elapsed = loo_ours(train, test, {"watched": "binary"}, "equal", seed)
+        result, elapsed = loo_ours(train, test, {"watched": "binary"}, "equal", seed, params)
         results.append(result)
         seconds.append(elapsed)
         print(f"    seed {seed}: HR@10 {result['hit_rate@10']:.4f}  "
@@ -222,7 +231,7 @@ def loo_lightfm(train, test):
     return evaluate_leave_one_out(score, train, test, random_state=0), seconds
 
 
-def loo_table(frame, seeds):
+def loo_table(frame, seeds, params):
     train, test = leave_one_out_split(frame)
     popularity = train["item_id"].value_counts()
     runs: dict[str, Callable] = {
@@ -235,10 +244,14 @@ def loo_table(frame, seeds):
             ),
             0.0,
         ),
-        f"ours: watched + history, {len(seeds)} seeds": lambda: loo_ours_seeds(train, test, seeds),
+        f"ours: watched + history, {len(seeds)} seeds": lambda: loo_ours_seeds(
+            train, test, seeds, params
+        ),
     }
     for weighting in ("equal", "uncertainty", "dwa", "gradnorm", "pcgrad"):
-        runs[f"ours: 3 tasks, {weighting}"] = lambda w=weighting: loo_ours(train, test, TASKS, w, 0)
+        runs[f"ours: 3 tasks, {weighting}"] = lambda w=weighting: loo_ours(
+            train, test, TASKS, w, 0, params
+        )
     try:
         from implicit.cpu.als import AlternatingLeastSquares
         from implicit.cpu.bpr import BayesianPersonalizedRanking
@@ -264,23 +277,37 @@ def loo_table(frame, seeds):
     return pd.DataFrame(rows).set_index("model").sort_values("HR@10", ascending=False)
 
 
+def with_time_ratio(table: pd.DataFrame, seconds: str, peer: str) -> pd.DataFrame:
+    """The table with each model's fit time as a multiple of ``peer``'s (if it ran)."""
+    if peer in table.index and table.loc[peer, seconds] > 0:
+        table = table.assign(**{f"x {peer} time": table[seconds] / table.loc[peer, seconds]})
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5, help="how many of u1..u5")
-    parser.add_argument("--epochs", type=int, default=12, help="epochs of the RMSE models")
     parser.add_argument(
         "--seeds",
         type=int,
         default=3,
         help="seeds of the leave-one-out watched model (its row is their mean)",
     )
+    parser.add_argument("--threads", type=int, default=1, help="torch threads of our fits")
     parser.add_argument("--skip-rmse", action="store_true")
     parser.add_argument("--skip-loo", action="store_true")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    tuned = settings()
+    print(f"torch threads={torch.get_num_threads()}; settings chosen on validation splits by "
+          f"tune_movielens.py ({SETTINGS_FILE.name}); test splits read once")  # fmt: skip
     frame, folds = load()
     if not args.skip_rmse:
         print(f"1. Rating RMSE on the official folds ({args.folds} of u1..u5)")
-        table = rmse_table(frame, folds, args.folds, args.epochs)
+        for fold in range(1, args.folds + 1):
+            print(f"  u{fold}: {tuned['rmse'][f'u{fold}']['setting']}")
+        table = with_time_ratio(rmse_table(frame, folds, args.folds, tuned), "s/fold",
+                                "surprise SVD++")  # fmt: skip
         print(table.round(4).to_string(), "\n")
         multi, single = (
             table.loc["multi-task + history", "mean"],
@@ -290,9 +317,9 @@ def main() -> None:
               f"multi-task minus single-task (history): {multi - single:+.4f} "
               "(target <= +0.003)\n")  # fmt: skip
     if not args.skip_loo:
-        print("2. Leave-one-out ranking, 99 sampled negatives")
-        table = loo_table(frame, range(args.seeds))
-        print(table.round(4).to_string())
+        print(f"2. Leave-one-out ranking, 99 sampled negatives ({tuned['loo']['setting']})")
+        table = loo_table(frame, range(args.seeds), tuned["loo"]["params"])
+        print(with_time_ratio(table, "seconds", "LightFM WARP").round(4).to_string())
         print("targets: HR@10 >= 0.66, NDCG@10 >= 0.38")
 
 
