@@ -85,6 +85,11 @@ def test_cold_start_example_runs():
     assert "Top 10 new films" in out
 
 
+def test_bench_defaults_runs():
+    out = run("benchmarks/bench_defaults.py", "--seeds", "1", "--skip-movielens")
+    assert "top 3 in the user's clusters" in out and "history=True" in out
+
+
 def test_quickstart_example_runs():
     out = run("examples/quickstart.py")
     assert "multi-task" in out and "single-task" in out and "roc_auc" in out

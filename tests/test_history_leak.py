@@ -13,30 +13,12 @@ End to end (three fits of ~5 s), hence ``slow``.
 """
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from sklearn_mtl import MultiTaskRecommender
+from sklearn_mtl.datasets import make_clustered_log
 
 pytestmark = pytest.mark.slow
-
-
-def clustered_log(n_users=200, n_items=180, n_clusters=6, per_cluster=12, n_negatives=96):
-    """Each user watched ``per_cluster`` items of each of two clusters, plus unwatched items."""
-    rng = np.random.default_rng(0)
-    cluster = np.repeat(np.arange(n_clusters), n_items // n_clusters)
-    rows, liked = [], {}
-    for user in range(n_users):
-        clusters = rng.choice(n_clusters, 2, replace=False)
-        liked[f"u{user}"] = set(clusters)
-        watched = np.concatenate(
-            [rng.choice(np.flatnonzero(cluster == c), per_cluster, replace=False) for c in clusters]
-        )
-        unwatched = rng.choice(np.setdiff1d(np.arange(n_items), watched), n_negatives, False)
-        rows += [(f"u{user}", f"i{i}", 1) for i in watched]
-        rows += [(f"u{user}", f"i{i}", 0) for i in unwatched]
-    log = pd.DataFrame(rows, columns=["user_id", "item_id", "watched"])
-    return log, liked, {f"i{i}": c for i, c in enumerate(cluster)}
 
 
 def fit_and_measure(log, liked, cluster_of, **params):
@@ -61,7 +43,8 @@ def fit_and_measure(log, liked, cluster_of, **params):
 
 @pytest.fixture(scope="module")
 def log():
-    return clustered_log()
+    data = make_clustered_log(n_users=200, n_items=180, random_state=0)
+    return data.frame, data.liked_clusters, data.item_clusters
 
 
 def test_history_scores_unseen_candidates_like_positives(log):
