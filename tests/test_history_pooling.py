@@ -8,7 +8,9 @@ the scored pair when it is a training interaction.
 import numpy as np
 import pytest
 import torch
+from sklearn.utils._param_validation import InvalidParameterError
 
+from sklearn_mtl import MultiTaskRecommender
 from sklearn_mtl.modules import InteractionHistory
 
 N_USERS, N_ITEMS, DIM = 12, 9, 3
@@ -129,3 +131,11 @@ def test_dropout_keeps_the_expected_size_of_sums(interactions):
             [torch.logit(history(categorical, flags)[:, :DIM]) for _ in range(3000)]
         ).mean(dim=0)
     torch.testing.assert_close(mean, full, rtol=0.1, atol=0.15)
+
+
+def test_bad_dropout_is_refused_by_name(interactions, data):
+    with pytest.raises(ValueError, match=r"dropout must lie in \[0, 1\); got 1.0"):
+        _history(interactions, "mean", dropout=1.0)
+    X, y = data
+    with pytest.raises(InvalidParameterError, match="'history_dropout' parameter"):
+        MultiTaskRecommender(history_dropout=1.5).fit(X, y)
