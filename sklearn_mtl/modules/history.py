@@ -71,17 +71,17 @@ def _pooled_sums(
     indices: torch.Tensor,
     table: torch.Tensor,
     rows: torch.Tensor,
-    weights: torch.Tensor | None = None,
+    weights: torch.Tensor,
     transpose: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Weighted sum of ``table`` rows over the entries of each of ``rows``.
 
-    ``weights`` holds one weight per compressed entry (None: all 1). When the
-    distinct ``rows`` of the batch hold a large share of all entries, every
-    row is pooled at once by one sparse-matrix product, whose backward uses
+    ``weights`` holds one weight per compressed entry. When the distinct
+    ``rows`` of the batch hold a large share of all entries, every row is
+    pooled at once by one sparse-matrix product, whose backward uses
     ``transpose`` (the same entries compressed by column: ``indptr``,
-    ``indices`` and the position of each of its entries among ours); else only
-    the batch's rows are gathered into an embedding bag. Both are exact.
+    ``indices`` and their weights); else only the batch's rows are gathered
+    into an embedding bag. Both are exact.
     """
     present = torch.zeros(len(indptr) - 1, dtype=torch.bool, device=rows.device)
     present[rows] = True
@@ -90,10 +90,9 @@ def _pooled_sums(
     lengths = indptr[unique + 1] - starts
     total = int(lengths.sum())
     if transpose is not None and total >= _WHOLE_TABLE_SHARE * len(indices):
-        values = torch.ones_like(indices, dtype=table.dtype) if weights is None else weights
-        t_indptr, t_indices, t_order = transpose
-        matrix = _csr_matrix(indptr, indices, values, len(table))
-        transposed = _csr_matrix(t_indptr, t_indices, values[t_order], len(indptr) - 1)
+        t_indptr, t_indices, t_weights = transpose
+        matrix = _csr_matrix(indptr, indices, weights, len(table))
+        transposed = _csr_matrix(t_indptr, t_indices, t_weights, len(indptr) - 1)
         return _SparseProduct.apply(table, matrix, transposed)[rows]
     offsets = torch.cumsum(lengths, 0) - lengths
     positions = (
@@ -102,11 +101,7 @@ def _pooled_sums(
         + torch.repeat_interleave(starts, lengths, output_size=total)
     )
     sums = F.embedding_bag(
-        indices[positions],
-        table,
-        offsets,
-        mode="sum",
-        per_sample_weights=None if weights is None else weights[positions],
+        indices[positions], table, offsets, mode="sum", per_sample_weights=weights[positions]
     )
     return sums[(torch.cumsum(present, 0) - 1)[rows]]
 
@@ -226,8 +221,7 @@ class InteractionHistory(nn.Module):
         # The compressed histories are derived from the interactions (which the
         # estimator keeps), so they are rebuilt, never saved with the weights.
         # Entries are kept in key order (user, then item): the user side's
-        # order; ``item_order`` maps the item side's entries to it and
-        # ``user_order`` back.
+        # order, which ``item_order`` maps the item side's entries to.
         keys = np.asarray(user_codes, np.int64) * n_item_codes + np.asarray(item_codes, np.int64)
         keys = np.unique(keys)
         user_codes, item_codes = keys // n_item_codes, keys % n_item_codes
@@ -238,7 +232,9 @@ class InteractionHistory(nn.Module):
         self.register_buffer("entry_users", torch.as_tensor(user_codes), persistent=False)
         self.register_buffer("entry_items", torch.as_tensor(item_codes), persistent=False)
         self.register_buffer("item_order", item_order, persistent=False)
-        self.register_buffer("user_order", torch.argsort(item_order), persistent=False)
+        self.register_buffer(
+            "entry_ones", torch.ones(len(keys), dtype=torch.float32), persistent=False
+        )
         self.register_buffer("user_indptr", user_indptr, persistent=False)
         self.register_buffer("user_items", user_items, persistent=False)
         self.register_buffer("item_indptr", item_indptr, persistent=False)
@@ -290,14 +286,20 @@ class InteractionHistory(nn.Module):
         )
 
     def _sums(self, users, items, user_weights=None, item_weights=None):
-        """Pooled sums of the users' items and of the items' users (weighted per entry)."""
+        """Pooled sums of the users' items and of the items' users.
+
+        ``user_weights`` weigh the entries in user order, ``item_weights`` the
+        same entries in item order; None weighs every entry 1.
+        """
+        if user_weights is None:
+            user_weights = item_weights = self.entry_ones
         user_sums = _pooled_sums(
             self.user_indptr,
             self.user_items,
             self.item_vectors.weight,
             users,
             user_weights,
-            transpose=(self.item_indptr, self.item_users, self.item_order),
+            transpose=(self.item_indptr, self.item_users, item_weights),
         )
         item_sums = _pooled_sums(
             self.item_indptr,
@@ -305,7 +307,7 @@ class InteractionHistory(nn.Module):
             self.user_vectors.weight,
             items,
             item_weights,
-            transpose=(self.user_indptr, self.user_items, self.user_order),
+            transpose=(self.user_indptr, self.user_items, user_weights),
         )
         return user_sums, item_sums
 
