@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_mtl import MultiTaskRecommender
 from sklearn_mtl.modules import InteractionHistory
+from sklearn_mtl.modules import history as history_module
 
 N_USERS, N_ITEMS, DIM = 12, 9, 3
 
@@ -69,9 +70,14 @@ def _batch(interactions, n_rows):
 
 
 @pytest.mark.parametrize("pooling", ["mean", "sigmoid_sum"])
-@pytest.mark.parametrize("n_rows", [6, 400], ids=["gathered", "whole-table product"])
+@pytest.mark.parametrize("share", [2.0, 0.0], ids=["gathered", "whole-table product"])
+@pytest.mark.parametrize("n_rows", [6, 400])
 @pytest.mark.parametrize("training", [True, False])
-def test_pools_and_gradients_match_the_reference(interactions, pooling, n_rows, training):
+def test_pools_and_gradients_match_the_reference(
+    interactions, pooling, share, n_rows, training, monkeypatch
+):
+    # The share of all entries a batch must cover to take the whole-table path.
+    monkeypatch.setattr(history_module, "_WHOLE_TABLE_SHARE", share)
     history = _history(interactions, pooling).train(training)
     categorical, flags = _batch(interactions, n_rows)
     weights = torch.randn(n_rows, 2 * DIM)
