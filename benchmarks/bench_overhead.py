@@ -33,7 +33,11 @@ from sklearn_mtl.datasets import make_recommendation_tasks
 
 
 def plain_loop(model: MultiTaskRecommender, features, targets, epochs: int, batch_size: int):
-    """A competent hand-written loop over the network that ``model`` builds."""
+    """A competent hand-written loop over the network that ``model`` builds.
+
+    Rows are gathered with ``index_select`` (as the estimator does), which is
+    ~4x faster than advanced indexing on CPU.
+    """
     torch.manual_seed(0)
     module = build_module(NetworkSpec(model.get_params(), model.schema_, model.tasks_, None))
     criterion = model.net_.criterion_
@@ -45,8 +49,9 @@ def plain_loop(model: MultiTaskRecommender, features, targets, epochs: int, batc
         order = torch.randperm(n, generator=generator)
         for start in range(0, n, batch_size):
             index = order[start : start + batch_size]
-            outputs = module(**{name: value[index] for name, value in features.items()})
-            loss = criterion(criterion.task_losses(outputs, targets[index]))
+            batch = {name: value.index_select(0, index) for name, value in features.items()}
+            outputs = module(**batch)
+            loss = criterion(criterion.task_losses(outputs, targets.index_select(0, index)))
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

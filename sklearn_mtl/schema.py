@@ -155,13 +155,18 @@ class FeatureSchema:
         for column in self.categorical_columns_:
             self.vocabularies_[column] = pd.Index(_categories(column, X[column]))
 
-        numeric = self.numeric_values(X)
+        numeric = self._finite_block(X)
         if len(numeric):
             self.mean_ = numeric.mean(axis=0)
-            # One pass over the centered block: numpy's std over the rows of a
-            # wide C-ordered block is ~8x slower on large frames.
-            centered = numeric - self.mean_
-            scale = np.sqrt(np.einsum("ij,ij->j", centered, centered) / len(numeric))
+            # Column by column over the column-major view: no centered copy
+            # of the whole block (large fresh arrays are slow to fault in).
+            by_column = numeric.T
+            scale = np.array(
+                [
+                    np.sqrt(np.mean(np.square(values - m)))
+                    for values, m in zip(by_column, self.mean_, strict=True)
+                ]
+            )
         else:
             self.mean_, scale = np.zeros(numeric.shape[1]), np.ones(numeric.shape[1])
         self.scale_ = np.where(scale > 0, scale, 1.0)
@@ -196,11 +201,14 @@ class FeatureSchema:
 
     def numeric_values(self, X: pd.DataFrame) -> np.ndarray:
         """The numeric columns of ``X`` as a new float64 array, unscaled (each must be finite)."""
+        return np.array(self._finite_block(X), dtype=np.float64, copy=True)
+
+    def _finite_block(self, X: pd.DataFrame) -> np.ndarray:
+        """The numeric columns of ``X`` as float64, a read-only view where pandas allows one."""
         columns = self.numeric_columns_
         if _plain_numbers(X, columns):
-            # One conversion of the whole block (pandas copies a float block
-            # at once), one finiteness check.
-            block = X[columns].to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+            # One float64 block is handed out without a copy; one finiteness check.
+            block = X[columns].to_numpy(dtype=np.float64, na_value=np.nan)
             if np.isfinite(block).all():
                 return block
         # Something to refuse, or mixed dtypes: column by column, naming the culprit.
@@ -242,16 +250,12 @@ class FeatureSchema:
         return {CATEGORICAL: categorical, NUMERIC: self._standardized(X)}
 
     def _standardized(self, X: pd.DataFrame) -> np.ndarray:
-        """The numeric columns standardized, as the network's float32."""
-        columns = self.numeric_columns_
-        if _plain_numbers(X, columns):
-            # Straight to float32: half the memory and passes of float64.
-            block = X[columns].to_numpy(dtype=np.float32, na_value=np.nan, copy=True)
-            if np.isfinite(block).all():
-                block -= self.mean_.astype(np.float32)
-                block /= self.scale_.astype(np.float32)
-                return block
-        numeric = self.numeric_values(X)  # refuses what is not finite, by column
-        numeric -= self.mean_
-        numeric /= self.scale_
-        return numeric.astype(np.float32)
+        """The numeric columns standardized, as the network's row-major float32."""
+        numeric = self._finite_block(X)  # refuses what is not finite, by column
+        # Written straight into one row-major float32 array: training gathers
+        # rows (~2x faster than from pandas' column-major block), and no
+        # float64 temporary of the whole block is made.
+        block = np.empty(numeric.shape, dtype=np.float32)
+        np.subtract(numeric, self.mean_, out=block, casting="same_kind")
+        block /= self.scale_.astype(np.float32)
+        return block
