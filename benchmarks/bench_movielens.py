@@ -13,7 +13,11 @@
    negatives per rating, drawn afresh every epoch (settings chosen on the
    validation items),
    most-popular, implicit's BPR and ALS, and LightFM's WARP when installed.
-3. Training time of each (one torch thread unless ``--threads``), and the
+3. Multi-task (rating + like + watched) with the adaptive loss weighting
+   chosen on validation, against three single-task twins with the same
+   settings, on the leave-one-out split: watched HR@10/NDCG@10, rating RMSE
+   and like AUC of each user's held-out rating.
+4. Training time of each (one torch thread unless ``--threads``), and the
    ratio of ours to SVD++ (RMSE) and to LightFM's WARP (ranking).
 
 Every setting of our models was chosen on validation splits carved from the
@@ -27,7 +31,7 @@ scikit-surprise lightfm`` (both build from source).
 
     python benchmarks/tune_movielens.py
     python benchmarks/bench_movielens.py [--folds 5] [--seeds 3] [--threads 1]
-                                         [--skip-rmse] [--skip-loo]
+                                         [--skip-rmse] [--skip-loo] [--skip-twins]
 """
 
 from __future__ import annotations
@@ -125,25 +129,32 @@ def rmse_surprise(train, test, algorithm):
 def rmse_table(frame, folds, n_folds, tuned):
     epochs = tuned["rmse_epochs"]
     single = {"rating": "regression"}
-    runs: dict[str, Callable] = {
-        "multi-task + history": lambda tr, te, p: rmse_ours(tr, te, TASKS, True, epochs, 0, p),
-        "multi-task": lambda tr, te, p: rmse_ours(tr, te, TASKS, False, epochs, 0, p),
-        "single-task + history": lambda tr, te, p: rmse_ours(tr, te, single, True, epochs, 0, p),
-        "single-task": lambda tr, te, p: rmse_ours(tr, te, single, False, epochs, 0, p),
+    # Each model with the settings chosen for its kind on each fold's validation split.
+    models = {
+        "multi-task + history": ("multi-task", TASKS, True),
+        "multi-task": ("multi-task", TASKS, False),
+        "single-task + history": ("single-task", single, True),
+        "single-task": ("single-task", single, False),
+    }
+    runs: dict[str, tuple[str, Callable]] = {
+        name: (kind, lambda tr, te, p, t=tasks, h=history: rmse_ours(tr, te, t, h, epochs, 0, p))
+        for name, (kind, tasks, history) in models.items()
     }
     try:
         from surprise import SVD, SVDpp
 
-        runs["surprise SVD"] = lambda tr, te, p: rmse_surprise(tr, te, SVD)
-        runs["surprise SVD++"] = lambda tr, te, p: rmse_surprise(tr, te, SVDpp)
+        runs["surprise SVD"] = ("", lambda tr, te, p: rmse_surprise(tr, te, SVD))
+        runs["surprise SVD++"] = ("", lambda tr, te, p: rmse_surprise(tr, te, SVDpp))
     except ImportError:
         print("scikit-surprise is not installed: SVD and SVD++ left out.")
     rows = []
-    for name, run in runs.items():
+    for name, (kind, run) in runs.items():
         for fold, (train_index, test_index) in enumerate(folds[:n_folds], start=1):
-            if f"u{fold}" not in tuned["rmse"]:
-                raise SystemExit(f"u{fold} was not tuned: run tune_movielens.py --folds {fold}")
-            params = tuned["rmse"][f"u{fold}"]["params"]
+            params = {}
+            if kind:
+                if f"u{fold}" not in tuned["rmse"].get(kind, {}):
+                    raise SystemExit(f"u{fold} was not tuned: run tune_movielens.py --folds {fold}")
+                params = tuned["rmse"][kind][f"u{fold}"]["params"]
             rmse, seconds = run(frame.iloc[train_index], frame.iloc[test_index], params)
             rows.append({"model": name, "fold": f"u{fold}", "rmse": rmse, "seconds": seconds})
             print(f"  {name:<24} u{fold}  RMSE {rmse:.4f}  ({seconds:.0f} s)", flush=True)
@@ -277,6 +288,80 @@ def loo_table(frame, seeds, params):
     return pd.DataFrame(rows).set_index("model").sort_values("HR@10", ascending=False)
 
 
+# ------------------------------------------------------- multi-task vs twins
+
+#: The loss weightings that adapt the task weights while training.
+ADAPTIVE_WEIGHTINGS = ("uncertainty", "dwa", "gradnorm", "pcgrad")
+
+
+def task_figures(estimator, train, test, tasks) -> dict[str, float]:
+    """Each task's figure on the held-out rows ``test`` (one rating per user)."""
+    from sklearn.metrics import roc_auc_score
+
+    figures = {}
+    if "watched" in tasks:
+        result = evaluate_leave_one_out(estimator, train, test, rank_by="watched", random_state=0)
+        figures |= {"watched HR@10": result["hit_rate@10"], "watched NDCG@10": result["ndcg@10"]}
+    if "rating" in tasks:
+        pred = np.clip(estimator.predict(test[FEATURES])["rating"], 1, 5)
+        figures["rating RMSE"] = float(np.sqrt(np.mean((pred - test["rating"]) ** 2)))
+    if "like" in tasks:
+        proba = estimator.predict_proba(test[FEATURES])["like"][:, 1]
+        figures["like AUC"] = float(roc_auc_score(test["like"], proba))
+    return figures
+
+
+def fit_twin(train, tasks, weighting, seed, params):
+    """A model of ``tasks`` with the leave-one-out settings, and its fit seconds.
+
+    With ``watched`` it trains on impressions (negatives drawn afresh every
+    epoch); without it, on the rated rows alone.
+    """
+    if "watched" in tasks:
+        data = impressions(train, seed, n_negatives=LOO_NEGATIVES)
+    else:
+        data = train
+        params = {k: v for k, v in params.items() if k != "resample_negatives"}
+    estimator = model(tasks, True, params["max_epochs"], seed, loss_weighting=weighting, **params)
+    _, seconds = timed(lambda: estimator.fit(data[FEATURES], data[list(tasks)]))
+    return estimator, seconds
+
+
+def single_task_twins(train, test, seed, params) -> dict[str, float]:
+    """The figures of one single-task model per task, each with the same settings."""
+    figures = {}
+    for name, task_type in TASKS.items():
+        estimator, seconds = fit_twin(train, {name: task_type}, "equal", seed, params)
+        figures |= task_figures(estimator, train, test, {name: task_type})
+        print(f"    single-task {name:<8} ({seconds:.0f} s)", flush=True)
+    return figures
+
+
+def multi_task_figures(train, test, weighting, seed, params) -> dict[str, float]:
+    estimator, seconds = fit_twin(train, TASKS, weighting, seed, params)
+    print(f"    multi-task, {weighting:<12} ({seconds:.0f} s)", flush=True)
+    return task_figures(estimator, train, test, TASKS)
+
+
+def worst_relative_gap(multi: dict, single: dict) -> float:
+    """The worst task's figure relative to its twin (> 0: the multi-task model is better)."""
+    return min(
+        (single[k] - multi[k]) / single[k] if "RMSE" in k else (multi[k] - single[k]) / single[k]
+        for k in single
+    )
+
+
+def twins_table(frame, weighting, params) -> pd.DataFrame:
+    train, test = leave_one_out_split(frame)
+    table = pd.DataFrame(
+        {
+            f"multi-task, {weighting}": multi_task_figures(train, test, weighting, 0, params),
+            "single-task twins": single_task_twins(train, test, 0, params),
+        }
+    )
+    return table.assign(difference=table.iloc[:, 0] - table.iloc[:, 1])
+
+
 def with_time_ratio(table: pd.DataFrame, seconds: str, peer: str) -> pd.DataFrame:
     """The table with each model's fit time as a multiple of ``peer``'s (if it ran)."""
     if peer in table.index and table.loc[peer, seconds] > 0:
@@ -296,6 +381,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads of our fits")
     parser.add_argument("--skip-rmse", action="store_true")
     parser.add_argument("--skip-loo", action="store_true")
+    parser.add_argument("--skip-twins", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     tuned = settings()
@@ -304,8 +390,9 @@ def main() -> None:
     frame, folds = load()
     if not args.skip_rmse:
         print(f"1. Rating RMSE on the official folds ({args.folds} of u1..u5)")
-        for fold in range(1, args.folds + 1):
-            print(f"  u{fold}: {tuned['rmse'][f'u{fold}']['setting']}")
+        for kind, chosen in tuned["rmse"].items():
+            for fold in range(1, args.folds + 1):
+                print(f"  {kind} u{fold}: {chosen[f'u{fold}']['setting']}")
         table = with_time_ratio(rmse_table(frame, folds, args.folds, tuned), "s/fold",
                                 "surprise SVD++")  # fmt: skip
         print(table.round(4).to_string(), "\n")
@@ -321,6 +408,13 @@ def main() -> None:
         table = loo_table(frame, range(args.seeds), tuned["loo"]["params"])
         print(with_time_ratio(table, "seconds", "LightFM WARP").round(4).to_string())
         print("targets: HR@10 >= 0.66, NDCG@10 >= 0.38")
+    if not args.skip_twins:
+        weighting = tuned["twins"]["weighting"]
+        print(f"\n3. Multi-task ({', '.join(TASKS)}), adaptive weighting chosen on validation "
+              f"({weighting}), against single-task twins, leave-one-out split")  # fmt: skip
+        table = twins_table(frame, weighting, tuned["loo"]["params"])
+        print(table.round(4).to_string())
+        print("target: every task within its twin's figure or better (RMSE: lower is better)")
 
 
 if __name__ == "__main__":

@@ -75,7 +75,7 @@ needs_movielens_and_text = pytest.mark.skipif(
 
 @needs_movielens_and_text
 def test_bench_cold_start_runs():
-    out = run("benchmarks/bench_cold_start.py", "--epochs", "1", "--seeds", "1")
+    out = run("benchmarks/bench_cold_start.py", "--epoch-grid", "1", "2", "--seeds", "1")
     assert "cold HR@10" in out and "text encoding" in out
 
 
