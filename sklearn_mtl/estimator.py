@@ -11,6 +11,8 @@ files (:mod:`~sklearn_mtl.persistence`) and ONNX (:mod:`~sklearn_mtl.export`).
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
 from collections.abc import Mapping
 from numbers import Integral, Real
@@ -29,9 +31,18 @@ from sklearn.utils.validation import check_is_fitted
 from ._docstring import fill_registry_names
 from .builder import NetworkSpec, build_net, grow_network
 from .catalog import fit_catalog, interaction_rows
+from .datasets import ParquetLog
+from .distributed import (
+    GRADIENT_WEIGHTINGS,
+    check_same_on_every_rank,
+    launched,
+    make_accelerator,
+    shared_seed,
+)
 from .export import example_rows, export_onnx, onnx_inputs
 from .inputs import CATEGORICAL, IN_HISTORY, TEXT, NetworkInputs, TensorDictDataset
 from .inspection import mean_gate_weights
+from .log_training import check_log_training, log_chunks
 from .metrics import task_metric
 from .modules import ARCHITECTURES, MultiTaskArchitecture
 from .modules.history import HISTORY_POOLINGS
@@ -40,6 +51,7 @@ from .recommend import PairScorer, ranking_weights
 from .schema import FeatureSchema
 from .tasks import Task, fit_tasks
 from .text import SentenceEmbedder, encode_text_columns, fit_text_encoders
+from .threads import limits_threads
 from .validation import check_features, check_targets, format_like_targets
 from .weighting import LOSS_WEIGHTINGS, LossWeighting
 
@@ -108,6 +120,14 @@ class MultiTaskRecommender(BaseEstimator):
         ``"from_dtype"``: string, object, category and bool columns are
         categorical. A list names the categorical columns (needed for integer
         ids, which are otherwise numbers).
+    categories : dict of column to list, default=None
+        The complete vocabulary of some categorical columns, known before
+        training (``ParquetLog.categories`` builds it in one pass over a log).
+        Their codes follow these lists, a value outside them is a
+        ``ValueError``, and they never grow: chunked training (``partial_fit``
+        over chunks, ``fit`` on a :class:`~sklearn_mtl.datasets.ParquetLog`)
+        then builds the network once, and every process of a ``distributed``
+        fit builds the same one. Like ``OneHotEncoder(categories=...)``.
     user_col, item_col : str, default=None
         The user id and item id columns. Needed by :meth:`recommend` and
         ``interaction_history``; both are always categorical.
@@ -211,6 +231,24 @@ class MultiTaskRecommender(BaseEstimator):
         split. The same value gives identical predictions on CPU.
     device : str, default="cpu"
         Torch device to train and predict on, e.g. ``"cuda"``.
+    n_threads : int or None, default=None
+        Torch threads of ``fit``, ``partial_fit``, the predictions and
+        ``recommend``, set for the call only (the caller's setting is restored
+        after). ``None`` keeps torch's setting, except inside a Dask worker,
+        where the worker's ``threads_per_worker`` applies: parallel fits that
+        each take every core run many times slower. joblib's process workers
+        are capped by joblib already.
+    distributed : bool, default=False
+        Data-parallel training in every process of a ``torch.distributed``
+        launch (``torchrun``, or a launcher that sets the same environment,
+        such as Ray Train), through Accelerate (``pip install
+        'sklearn-mtl[distributed]'``): every process is given the same ``X``
+        and ``y`` and builds the same vocabularies, tasks and catalog; each
+        epoch's batches are shared out between the processes, gradients are
+        averaged, and every process ends with the same weights. ``verbose``
+        prints on the first process only and :meth:`save` writes from it;
+        :meth:`load` builds a plain single-process model. The ``"gradnorm"``
+        and ``"pcgrad"`` loss weightings are refused.
     verbose : int, default=0
         ``1`` prints one line per epoch (losses per task and validation
         metrics) and a progress bar for long epochs.
@@ -289,6 +327,9 @@ class MultiTaskRecommender(BaseEstimator):
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "device": [str],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "categories": [dict, None],
+        "distributed": ["boolean"],
         "verbose": ["verbose"],
     }
 
@@ -307,6 +348,7 @@ class MultiTaskRecommender(BaseEstimator):
         tower_units: tuple[int, ...] = (16,),
         embedding_dim: int | str = 16,
         categorical_features: str | list = "from_dtype",
+        categories: dict[str, list] | None = None,
         task_weights: dict[str, float] | None = None,
         user_col: str | None = None,
         item_col: str | None = None,
@@ -334,6 +376,8 @@ class MultiTaskRecommender(BaseEstimator):
         warm_start: bool = False,
         random_state: int | np.random.RandomState | None = None,
         device: str = "cpu",
+        n_threads: int | None = None,
+        distributed: bool = False,
         verbose: int = 0,
     ) -> None:
         self.tasks = tasks
@@ -348,6 +392,7 @@ class MultiTaskRecommender(BaseEstimator):
         self.tower_units = tower_units
         self.embedding_dim = embedding_dim
         self.categorical_features = categorical_features
+        self.categories = categories
         self.task_weights = task_weights
         self.user_col = user_col
         self.item_col = item_col
@@ -375,30 +420,40 @@ class MultiTaskRecommender(BaseEstimator):
         self.warm_start = warm_start
         self.random_state = random_state
         self.device = device
+        self.n_threads = n_threads
+        self.distributed = distributed
         self.verbose = verbose
 
     # ------------------------------------------------------------------ fit
 
-    def fit(self, X: Any, y: Any) -> MultiTaskRecommender:
+    @limits_threads
+    def fit(self, X: Any, y: Any = None) -> MultiTaskRecommender:
         """Train the network on ``X`` and the task targets ``y``.
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            Mixed-dtype frame (ids, side features) or a numeric array.
+        X : DataFrame, array-like of shape (n_samples, n_features) or ParquetLog
+            Mixed-dtype frame (ids, side features) or a numeric array. A
+            :class:`~sklearn_mtl.datasets.ParquetLog` is read a chunk at a
+            time, ``max_epochs`` passes, each chunk one epoch of its rows.
         y : DataFrame, Series or array-like of shape (n_samples,) or (n_samples, n_tasks)
-            One column per task; NaN marks a missing label.
+            One column per task; NaN marks a missing label. ``None`` with a
+            ``ParquetLog``, whose columns named in ``tasks`` are the targets.
 
         Returns
         -------
         self : MultiTaskRecommender
         """
         self._validate_params()
-        if self.warm_start and hasattr(self, "net_"):
+        continuing = self.warm_start and hasattr(self, "net_")
+        if isinstance(X, ParquetLog):
+            return self._train_on_log(X, y, passes=self.max_epochs, fresh=not continuing)
+        if continuing:
             return self._continue_training(X, y, epochs=self.max_epochs)
         return self._fit_new(X, y, epochs=self.max_epochs)
 
-    def partial_fit(self, X: Any, y: Any) -> MultiTaskRecommender:
+    @limits_threads
+    def partial_fit(self, X: Any, y: Any = None) -> MultiTaskRecommender:
         """Train one more epoch on ``X``, ``y``, continuing from the fitted model.
 
         The first call fits a new model (one epoch). Later calls keep the
@@ -411,22 +466,43 @@ class MultiTaskRecommender(BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The same columns as in the first fit.
+        X : DataFrame, array-like of shape (n_samples, n_features) or ParquetLog
+            The same columns as in the first fit. A ``ParquetLog``: one pass
+            over it, a chunk at a time.
         y : DataFrame, Series or array-like
             The same tasks as in the first fit; classification labels must be
-            among the classes seen then.
+            among the classes seen then. ``None`` with a ``ParquetLog``.
 
         Returns
         -------
         self : MultiTaskRecommender
         """
         self._validate_params()
+        if isinstance(X, ParquetLog):
+            return self._train_on_log(X, y, passes=1, fresh=not hasattr(self, "net_"))
         if not hasattr(self, "net_"):
             return self._fit_new(X, y, epochs=1)
         return self._continue_training(X, y, epochs=1)
 
-    def _fit_new(self, X: Any, y: Any, epochs: int) -> MultiTaskRecommender:
+    def _train_on_log(
+        self, log: ParquetLog, y: Any, passes: int, fresh: bool
+    ) -> MultiTaskRecommender:
+        """``passes`` passes over ``log``, one training call per chunk (fresh: a new model)."""
+        targets = check_log_training(self.get_params(deep=False), log, y)
+        accelerator = make_accelerator(self.device) if self.distributed else None
+        for _ in range(passes):
+            for chunk, train_steps in log_chunks(log, self.batch_size, accelerator):
+                X, Y = chunk.drop(columns=targets), chunk[targets]
+                if fresh:
+                    self._fit_new(X, Y, epochs=1, train_steps=train_steps)
+                    fresh = False
+                else:
+                    self._continue_training(X, Y, epochs=1, train_steps=train_steps)
+        return self
+
+    def _fit_new(
+        self, X: Any, y: Any, epochs: int, train_steps: int | None = None
+    ) -> MultiTaskRecommender:
         if self.batch_norm and self.batch_size < 2:
             raise ValueError(
                 f"batch_norm=True needs batch_size >= 2 to normalize; got {self.batch_size}."
@@ -448,6 +524,7 @@ class MultiTaskRecommender(BaseEstimator):
             self.categorical_features,
             always_categorical=ids,
             text_features=list(self.text_features or ()),
+            categories=self.categories,
         ).fit(X)
         if self.text_features:
             encoder = SentenceEmbedder() if self.text_encoder is None else self.text_encoder
@@ -463,15 +540,78 @@ class MultiTaskRecommender(BaseEstimator):
         dataset = TensorDictDataset(features, self._encode_targets(Y))
 
         seed = self._seed()
+        accelerator = self._accelerator(dataset, rows_shared=train_steps is None)
+        spec = self._network_spec(text_dim)
+        if accelerator is not None:
+            seed = shared_seed(accelerator, seed)
+            # This process's device (cuda:<local rank> on a GPU node); one printed log.
+            verbose = spec.params["verbose"] if accelerator.is_main_process else 0
+            params = {**spec.params, "device": str(accelerator.device), "verbose": verbose}
+            spec = dataclasses.replace(spec, params=params)
         # Fork the global torch RNG: seeding for reproducibility must not
         # change the random stream of the user's own code.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            self.net_ = build_net(self._network_spec(text_dim), seed, n_samples=len(dataset))
+            self.net_ = build_net(spec, seed, n_samples=len(dataset))
             self.net_.initialize()
-            self.net_.partial_fit(dataset, y=None, epochs=epochs)
+            self._train(dataset, epochs, accelerator, train_steps)
         self.n_iter_ = len(self.net_.history)
         return self
+
+    def _accelerator(self, dataset: TensorDictDataset, rows_shared: bool = True) -> Any:
+        """An Accelerator for ``distributed=True`` (``None`` otherwise), after checks.
+
+        ``rows_shared``: every process holds the same rows (and shares out
+        their batches), as opposed to each its own part of a log.
+        """
+        if not self.distributed:
+            return None
+        weighting = self.loss_weighting
+        if isinstance(weighting, str) and weighting in GRADIENT_WEIGHTINGS:
+            raise ValueError(
+                f"loss_weighting={weighting!r} computes per-task gradients by hand, which "
+                "data-parallel training would not average; use 'equal', 'uncertainty' or "
+                "'dwa' with distributed=True."
+            )
+        accelerator = make_accelerator(self.device)
+        if rows_shared:
+            check_same_on_every_rank(accelerator, len(dataset), "number of rows")
+        check_same_on_every_rank(accelerator, self._encodings_digest(), "vocabularies and tasks")
+        return accelerator
+
+    def _encodings_digest(self) -> str:
+        """A digest of the vocabularies and task encodings (equal on every process of a launch)."""
+        digest = hashlib.sha256()
+        for column, vocabulary in self.schema_.vocabularies_.items():
+            digest.update(repr(column).encode())
+            digest.update(pd.util.hash_array(vocabulary.to_numpy(dtype=object)).tobytes())
+        digest.update(repr(sorted(self.tasks_)).encode())
+        digest.update(
+            repr({name: list(classes) for name, classes in self.classes_.items()}).encode()
+        )
+        return digest.hexdigest()
+
+    def _train(
+        self,
+        dataset: TensorDictDataset,
+        epochs: int,
+        accelerator: Any,
+        train_steps: int | None = None,
+    ) -> None:
+        """``epochs`` more epochs of the net on ``dataset``, data-parallel with ``accelerator``.
+
+        ``train_steps``: exactly that many steps per epoch (processes that
+        train on different rows must step together).
+        """
+        self.net_.accelerator = accelerator
+        self.net_.train_steps = train_steps
+        try:
+            self.net_.partial_fit(dataset, y=None, epochs=epochs)
+        finally:
+            # The fitted model is a plain one: it predicts, pickles and saves
+            # as any other (the accelerator belongs to this launch).
+            self.net_.accelerator = None
+            self.net_.train_steps = None
 
     def _seed(self) -> int:
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
@@ -487,7 +627,9 @@ class MultiTaskRecommender(BaseEstimator):
             text_dim,
         )
 
-    def _continue_training(self, X: Any, y: Any, epochs: int) -> MultiTaskRecommender:
+    def _continue_training(
+        self, X: Any, y: Any, epochs: int, train_steps: int | None = None
+    ) -> MultiTaskRecommender:
         """More epochs on new data, growing vocabularies, catalog and histories."""
         X = check_features(self, X, reset=False)
         Y = self._targets_frame(y, n_samples=len(X), reset=False)
@@ -499,12 +641,16 @@ class MultiTaskRecommender(BaseEstimator):
                 X, self.schema_, interaction_rows(self.tasks_, self.interaction_task, Y)
             )
         dataset = TensorDictDataset(self._features(X), encoded_targets)
+        accelerator = self._accelerator(dataset, rows_shared=train_steps is None)
+        seed = self._seed() + self.n_iter_
+        if accelerator is not None:
+            seed = shared_seed(accelerator, seed)
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self._seed() + self.n_iter_)
+            torch.manual_seed(seed)
             if added or (interactions_changed and self.interaction_history):
                 grow_network(self.net_, self._network_spec())
             before = len(self.net_.history)
-            self.net_.partial_fit(dataset, y=None, epochs=epochs)
+            self._train(dataset, epochs, accelerator, train_steps)
         self.n_iter_ += len(self.net_.history) - before
         return self
 
@@ -541,6 +687,7 @@ class MultiTaskRecommender(BaseEstimator):
             for name, output in zip(self.tasks_, outputs, strict=True)
         }
 
+    @limits_threads
     def predict(self, X: Any) -> Any:
         """Predict every task: class labels for classification, values for regression.
 
@@ -561,6 +708,7 @@ class MultiTaskRecommender(BaseEstimator):
         return format_like_targets(predictions, self._y_layout, index)
 
     @available_if(_has_classification_task)
+    @limits_threads
     def predict_proba(self, X: Any) -> dict[str, np.ndarray] | np.ndarray:
         """Class probabilities of the classification tasks.
 
@@ -586,6 +734,7 @@ class MultiTaskRecommender(BaseEstimator):
             return next(iter(proba.values()))
         return proba
 
+    @limits_threads
     def predict_outputs(self, X: Any) -> dict[str, np.ndarray]:
         """What the network predicts for each task, as its task's ``output`` defines it.
 
@@ -618,6 +767,7 @@ class MultiTaskRecommender(BaseEstimator):
 
     # ---------------------------------------------------------------- score
 
+    @limits_threads
     def score_tasks(
         self, X: Any, y: Any, metrics: Mapping[str, str | None] | None = None
     ) -> dict[str, float]:
@@ -652,6 +802,7 @@ class MultiTaskRecommender(BaseEstimator):
             for name, metric in metrics.items()
         }
 
+    @limits_threads
     def score(self, X: Any, y: Any) -> float:
         """Mean over tasks of each task's default metric.
 
@@ -687,6 +838,7 @@ class MultiTaskRecommender(BaseEstimator):
             reads_history=self.interaction_history,
         )
 
+    @limits_threads
     def score_pairs(
         self, users: Any, items: Any, rank_by: str | Mapping[str, float] | None = None
     ) -> pd.DataFrame:
@@ -710,6 +862,7 @@ class MultiTaskRecommender(BaseEstimator):
         scorer = self._pair_scorer("score_pairs")
         return scorer.score_pairs(users, items, ranking_weights(rank_by, self.tasks_))
 
+    @limits_threads
     def recommend(
         self,
         users: Any,
@@ -806,6 +959,15 @@ class MultiTaskRecommender(BaseEstimator):
         True
         """
         check_is_fitted(self)
+        if self.distributed and launched():
+            from accelerate import PartialState
+
+            # Every process holds the same model: the first one writes it.
+            state = PartialState()
+            if state.is_main_process:
+                save_model(self, path, target_layout=self._y_layout)
+            state.wait_for_everyone()
+            return Path(path)
         return save_model(self, path, target_layout=self._y_layout)
 
     @classmethod
@@ -833,7 +995,9 @@ class MultiTaskRecommender(BaseEstimator):
         saved = read_model(path, device=device)
         if saved.estimator != cls.__name__:
             raise ValueError(f"{saved.folder} holds a {saved.estimator}, not a {cls.__name__}.")
-        return cls(**saved.params)._assemble(saved)
+        # Always the plain single-process model, whatever launch trained it.
+        params = {**saved.params, "distributed": False}
+        return cls(**params)._assemble(saved)
 
     def _assemble(self, saved: SavedModel) -> MultiTaskRecommender:
         """Become the saved model: its fitted state, and its network built as ``fit`` builds it."""
@@ -890,6 +1054,7 @@ class MultiTaskRecommender(BaseEstimator):
 
     # -------------------------------------------------------------- experts
 
+    @limits_threads
     def expert_usage(self, X: Any, level: int = -1) -> pd.DataFrame:
         """Mean gate weight of each task on each expert, over the rows of ``X``.
 

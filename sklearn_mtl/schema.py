@@ -9,7 +9,7 @@ deviation and must be finite.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -67,6 +67,17 @@ def _categories(column: Hashable, values: pd.Series) -> np.ndarray:
         ) from None
 
 
+def _given_vocabulary(column: Hashable, values: Sequence) -> pd.Index:
+    """The vocabulary ``categories`` gives ``column``: distinct, without missing values."""
+    vocabulary = pd.Index(list(values), dtype=object)
+    if vocabulary.hasnans:
+        raise ValueError(f"categories[{column!r}] holds a missing value.")
+    if not vocabulary.is_unique:
+        duplicated = list(vocabulary[vocabulary.duplicated()][:5])
+        raise ValueError(f"categories[{column!r}] lists values twice: {duplicated}.")
+    return vocabulary
+
+
 class FeatureSchema:
     """Learns column roles and encodings from a training frame.
 
@@ -82,6 +93,12 @@ class FeatureSchema:
     text_features : sequence of column labels, default=()
         Free-text columns, encoded elsewhere (by a language model): they are
         neither categorical nor numeric here.
+    categories : mapping of column label to sequence, default=None
+        The complete vocabulary of some categorical columns, known beforehand
+        (e.g. from :meth:`~sklearn_mtl.datasets.ParquetLog.categories`): those
+        columns are categorical, their codes follow this order, and a value
+        outside it is an error in ``fit`` and ``extend`` (which never grows
+        them), as in ``OneHotEncoder(categories=...)``.
 
     Attributes
     ----------
@@ -113,10 +130,12 @@ class FeatureSchema:
         categorical_features: str | Sequence[Hashable] = "from_dtype",
         always_categorical: Sequence[Hashable] = (),
         text_features: Sequence[Hashable] = (),
+        categories: Mapping[Hashable, Sequence] | None = None,
     ) -> None:
         self.categorical_features = categorical_features
         self.always_categorical = always_categorical
         self.text_features = text_features
+        self.categories = categories
 
     def fit(self, X: pd.DataFrame) -> FeatureSchema:
         text = list(self.text_features)
@@ -144,7 +163,14 @@ class FeatureSchema:
                     f"Columns {overlap} are in both categorical_features and text_features."
                 )
             categorical = [c for c in X.columns if c in set(requested)]
-        forced = set(self.always_categorical)
+        given = dict(self.categories or {})
+        unknown = [c for c in given if c not in X.columns]
+        if unknown:
+            raise ValueError(f"categories names columns that are not in X: {unknown}.")
+        clash = [c for c in given if c in set(text)]
+        if clash:
+            raise ValueError(f"Columns {clash} are text_features; they cannot have categories.")
+        forced = set(self.always_categorical) | set(given)
         categorical = [c for c in X.columns if c in set(categorical) or c in forced]
         self.categorical_columns_ = categorical
         self.numeric_columns_ = [
@@ -153,7 +179,11 @@ class FeatureSchema:
 
         self.vocabularies_ = {}
         for column in self.categorical_columns_:
-            self.vocabularies_[column] = pd.Index(_categories(column, X[column]))
+            if column in given:
+                self.vocabularies_[column] = _given_vocabulary(column, given[column])
+                self._check_known(column, X[column])
+            else:
+                self.vocabularies_[column] = pd.Index(_categories(column, X[column]))
 
         numeric = self._finite_block(X)
         if len(numeric):
@@ -185,7 +215,11 @@ class FeatureSchema:
             Number of categories added over all columns.
         """
         added = 0
+        given = self.categories or {}
         for column in self.categorical_columns_:
+            if column in given:
+                self._check_known(column, X[column])  # a fixed vocabulary
+                continue
             observed = _categories(column, X[column])
             vocabulary = self.vocabularies_[column]
             new = observed[vocabulary.get_indexer(observed) < 0]
@@ -193,6 +227,16 @@ class FeatureSchema:
                 self.vocabularies_[column] = vocabulary.append(pd.Index(new, dtype=object))
                 added += len(new)
         return added
+
+    def _check_known(self, column: Hashable, values: pd.Series) -> None:
+        """Refuse values of ``column`` outside its given ``categories``."""
+        observed = _categories(column, values)
+        unknown = observed[self.vocabularies_[column].get_indexer(observed) < 0]
+        if len(unknown):
+            raise ValueError(
+                f"Column {column!r} holds {len(unknown)} values that are not in its "
+                f"categories, e.g. {list(unknown[:5])}; categories must list them all."
+            )
 
     @property
     def cardinalities_(self) -> list[int]:

@@ -114,3 +114,55 @@ def test_movielens_example_runs():
 def test_serving_example_runs():
     out = run("examples/serving.py")
     assert "loaded model predicts the same: True" in out
+
+
+needs_dask = pytest.mark.skipif(
+    importlib.util.find_spec("distributed") is None, reason="the dask extra is not installed"
+)
+needs_pyarrow = pytest.mark.skipif(
+    importlib.util.find_spec("pyarrow") is None, reason="the parquet extra is not installed"
+)
+
+
+@needs_dask
+def test_parallel_search_example_runs():
+    out = run("examples/parallel_search.py")
+    assert "best parameters" in out
+
+
+@needs_dask
+def test_bench_search_runs():
+    out = run("benchmarks/bench_search.py", "--n-samples", "2000", "--epochs", "1")
+    assert "x sequential" in out and "oversubscribed" in out
+
+
+@needs_pyarrow
+def test_parquet_log_example_runs():
+    out = run("examples/parquet_log.py")
+    assert "training calls" in out and "metrics on a later day" in out
+
+
+@needs_pyarrow
+def test_bench_out_of_core_runs(tmp_path):
+    out = run(
+        "benchmarks/bench_out_of_core.py", "--rows", "300000", "--reference-rows", "100000",
+        "--chunk-rows", "50000", "--folder", str(tmp_path / "log"),
+    )  # fmt: skip
+    assert "rows/s" in out and "peak RSS" in out
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("accelerate") is None, reason="the distributed extra is not installed"
+)
+def test_distributed_training_example_runs():
+    torchrun = Path(sys.executable).with_name("torchrun")
+    if not torchrun.exists():
+        pytest.skip("torchrun is not installed next to this Python")
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE")}
+    result = subprocess.run(
+        [str(torchrun), "--standalone", "--nproc_per_node=2",
+         str(ROOT / "examples/distributed_training.py")],
+        capture_output=True, text=True, cwd=ROOT, timeout=300, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "2 processes" in result.stdout and "predicts the same: True" in result.stdout

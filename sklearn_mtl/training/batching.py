@@ -36,6 +36,20 @@ class BatchSlicer:
     epoch : int, default=0
         The training epoch this pass belongs to; :class:`MultiTaskNet` sets
         it before every training pass.
+    n_shards : int, default=1
+        Data-parallel training: the number of processes that share each pass.
+        Every process cuts the same batches (the same ``random_state`` gives
+        the same order) and takes every ``n_shards``-th of them; each takes
+        ``ceil(n_batches / n_shards)`` batches, the last ones wrapping around to
+        the first batches, so that every process makes the same number of
+        steps (as ``DistributedSampler`` pads its shards).
+    shard : int, default=0
+        This process's shard, in ``range(n_shards)``.
+    n_steps : int, default=None
+        Exactly this many batches per pass, the pass cycling back to its
+        first batches when it has fewer: processes that train on different
+        rows (each its own part of a Parquet log) must all make the same
+        number of steps. ``None``: every batch once.
 
     Examples
     --------
@@ -54,12 +68,18 @@ class BatchSlicer:
         shuffle: bool = False,
         random_state: int | None = None,
         epoch: int = 0,
+        n_shards: int = 1,
+        shard: int = 0,
+        n_steps: int | None = None,
     ) -> None:
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.random_state = random_state
         self.epoch = epoch
+        self.n_shards = n_shards
+        self.shard = shard
+        self.n_steps = n_steps
 
     def _bounds(self) -> list[tuple[int, int]]:
         n_samples, size = len(self.dataset), self.batch_size
@@ -68,6 +88,13 @@ class BatchSlicer:
             # A training batch of one row cannot be batch-normalized: the
             # previous batch takes it in (no row is dropped).
             bounds[-2:] = [(bounds[-2][0], n_samples)]
+        if self.n_shards > 1:
+            n_steps = -(-len(bounds) // self.n_shards)
+            bounds = [
+                bounds[(self.shard + step * self.n_shards) % len(bounds)] for step in range(n_steps)
+            ]
+        if self.n_steps is not None:
+            bounds = [bounds[step % len(bounds)] for step in range(self.n_steps)]
         return bounds
 
     def __len__(self) -> int:

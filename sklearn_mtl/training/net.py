@@ -12,6 +12,7 @@ from skorch.dataset import unpack_data
 from skorch.utils import TeeGenerator, to_tensor
 from torch import nn
 
+from ..distributed import average_gradients
 from ..tasks import Task
 from ..weighting import LossWeighting
 from .batching import BatchSlicer
@@ -75,7 +76,23 @@ class MultiTaskNet(NeuralNet):
     ``iterator_train``, each epoch's shuffling order is seeded by the epoch
     number, so training continued after a save and load sees the batches it
     would have seen.
+
+    With an ``accelerate.Accelerator`` as ``accelerator`` (set by the
+    estimator's ``distributed=True`` under a ``torch.distributed`` launch),
+    each training pass runs the network through ``DistributedDataParallel``
+    and each process trains on its own shard of the batches (or, with
+    ``train_steps``, on its own rows for exactly that many steps); ``module_``
+    stays the plain network throughout.
     """
+
+    def __init__(self, *args, accelerator=None, train_steps=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.accelerator = accelerator
+        self.train_steps = train_steps
+
+    @property
+    def _n_processes(self) -> int:
+        return 1 if self.accelerator is None else self.accelerator.num_processes
 
     @property
     def _default_callbacks(self) -> list[tuple[str, object]]:
@@ -104,7 +121,38 @@ class MultiTaskNet(NeuralNet):
         if training and isinstance(iterator, BatchSlicer):
             # skorch has opened this epoch's history row: its number seeds the order.
             iterator.epoch = len(self.history)
+            if self.train_steps is not None:
+                # Each process trains on its own rows: the same step count everywhere.
+                iterator.n_steps = self.train_steps
+            elif self._n_processes > 1:
+                iterator.n_shards = self._n_processes
+                iterator.shard = self.accelerator.process_index
         return iterator
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs) -> None:
+        if self._n_processes > 1:
+            # DDP broadcasts rank 0's weights now and averages gradients in
+            # every backward pass through it; module_ stays the plain network.
+            # (Set through __dict__: the wrapper shares module_'s parameters,
+            # and skorch only accepts new torch components in initialize.)
+            self.__dict__["ddp_module_"] = self.accelerator.prepare(self.module_)
+
+    def on_train_end(self, net, X=None, y=None, **kwargs) -> None:
+        self.__dict__.pop("ddp_module_", None)
+
+    def infer(self, x, **fit_params):
+        ddp = self.__dict__.get("ddp_module_")
+        if ddp is None or not self.module_.training:
+            return super().infer(x, **fit_params)
+        x = to_tensor(x, device=self.device)
+        return ddp(**self._merge_x_and_fit_params(x, fit_params))
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        # An accelerator belongs to the processes of one launch.
+        state["accelerator"] = None
+        state.pop("ddp_module_", None)
+        return state
 
     def initialize(self) -> MultiTaskNet:
         super().initialize()
@@ -157,6 +205,9 @@ class MultiTaskNet(NeuralNet):
         # saves the closure's bookkeeping on every batch.
         self._zero_grad_optimizer()
         step = self.train_step_single(batch, **fit_params)
+        if self._n_processes > 1:
+            # Learned loss weights live outside the DDP-wrapped network.
+            average_gradients(self.accelerator, self.criterion_.parameters())
         self.notify(
             "on_grad_computed",
             named_parameters=TeeGenerator(self.get_all_learnable_params()),
