@@ -51,6 +51,12 @@ def peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
 
 
+def rss_now_gb() -> float:
+    """Resident memory now (Linux), to tell training's footprint from the peak so far."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize() / 2**30
+
+
 def model(categories: dict) -> MultiTaskRecommender:
     return MultiTaskRecommender(
         TASKS, categories=categories, categorical_features=CATEGORICAL,
@@ -94,7 +100,8 @@ def main() -> None:
     disk_rate = len(log) / seconds
     disk_peak = peak_rss_gb()
     print(f"one epoch from disk: {seconds:.0f} s, {disk_rate:,.0f} rows/s; "
-          f"peak RSS {disk_peak:.2f} GB (target < 2 GB)")  # fmt: skip
+          f"peak RSS {disk_peak:.2f} GB (target < 2 GB), resident after training "
+          f"{rss_now_gb():.2f} GB")  # fmt: skip
 
     frame = pd.concat(
         [chunk for _, chunk in zip(range(args.reference_rows // args.chunk_rows), log.chunks(),

@@ -132,17 +132,23 @@ class ParquetLog:
         exact (every value of every file), sorted, without missing values, and
         is what the estimator's ``categories`` parameter takes.
         """
-        import pyarrow.compute as pc
-
         unknown = [c for c in columns if c not in self.column_names]
         if unknown:
             raise ValueError(f"categories: columns not in the log: {unknown}.")
+        import pyarrow.compute as pc
+
+        # One batch in flight: pyarrow's default read-ahead (several files, 16
+        # batches) adds to the hash tables of the unique kernel, the bulk of
+        # this pass's memory (~1.5 GB at peak over 20 million rows of
+        # 500,000 users and 200,000 items).
+        scanner = self._dataset.scanner(
+            columns=list(columns), batch_size=self.chunk_rows,
+            batch_readahead=1, fragment_readahead=1,
+        )  # fmt: skip
         seen: dict[str, set] = {column: set() for column in columns}
-        scanner = self._dataset.scanner(columns=list(columns), batch_size=self.chunk_rows)
         for batch in scanner.to_batches():
             for column in columns:
-                values = pc.unique(batch.column(column).drop_null())
-                seen[column].update(values.to_pylist())
+                seen[column].update(pc.unique(batch.column(column).drop_null()).to_pylist())
         return {column: sorted(values, key=_sort_key) for column, values in seen.items()}
 
 

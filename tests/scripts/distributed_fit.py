@@ -48,7 +48,7 @@ def main() -> None:
     model = MultiTaskRecommender(
         max_epochs=args.epochs,
         batch_size=128,
-        lr=3e-3,
+        lr=1e-2,
         loss_weighting=args.loss_weighting,
         early_stopping=args.early_stopping,
         user_col="user_id" if args.history else None,
