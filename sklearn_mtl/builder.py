@@ -11,6 +11,7 @@ assembled the same way, whichever way it comes to life.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from torch.optim.lr_scheduler import CosineAnnealingLR
 
 from .catalog import Catalog
 from .inputs import CATEGORICAL, NUMERIC, TEXT
+from .inspection import task_gradient_affinity
 from .modules import (
     ARCHITECTURES,
     FeatureEmbedding,
@@ -40,6 +42,7 @@ from .training import (
     MultiTaskNet,
     NegativeResampling,
     RestartingLRScheduler,
+    TaskAffinityLogging,
 )
 from .weighting import LOSS_WEIGHTINGS, LossWeighting
 
@@ -56,6 +59,9 @@ __all__ = [
 
 # Epochs with more batches than this show a progress bar when verbose.
 PROGRESS_BAR_MIN_BATCHES = 200
+# record_task_affinity measures each epoch on this many training batches:
+# enough for a stable average, a small share of a large epoch's time.
+AFFINITY_BATCHES = 20
 
 
 @dataclass(frozen=True)
@@ -286,6 +292,11 @@ def _optional_callbacks(spec: NetworkSpec, seed: int, n_samples: int) -> list[tu
             monitor="valid_loss", patience=params["n_iter_no_change"], load_best=True
         )
         callbacks.append(("early_stopping", stopping))
+    if params["record_task_affinity"]:
+        measure = functools.partial(
+            task_gradient_affinity, batch_size=params["batch_size"], max_batches=AFFINITY_BATCHES
+        )
+        callbacks.append(("task_affinity", TaskAffinityLogging(measure)))
     if params["verbose"] and n_samples / params["batch_size"] > PROGRESS_BAR_MIN_BATCHES:
         callbacks.append(("progress_bar", ProgressBar()))
     return callbacks

@@ -41,7 +41,7 @@ from .distributed import (
 )
 from .export import example_rows, export_onnx, onnx_inputs
 from .inputs import CATEGORICAL, IN_HISTORY, TEXT, NetworkInputs, TensorDictDataset
-from .inspection import mean_gate_weights
+from .inspection import mean_gate_weights, task_gradient_affinity
 from .log_training import check_log_training, log_chunks
 from .metrics import task_metric
 from .modules import ARCHITECTURES, MultiTaskArchitecture
@@ -221,6 +221,10 @@ class MultiTaskRecommender(BaseEstimator):
         stopping to watch validation metrics only.
     n_iter_no_change : int, default=5
         Patience of early stopping, in epochs.
+    record_task_affinity : bool, default=False
+        Log :meth:`task_affinity` on (up to 20 batches of) the training rows
+        after every epoch, as ``affinity_<task>_<other>`` in
+        ``net_.history``: how the tasks' relation evolves while they train.
     warm_start : bool, default=False
         When the model is already fitted, ``fit`` continues training it on the
         new data (``max_epochs`` more epochs) instead of starting over; new
@@ -330,6 +334,7 @@ class MultiTaskRecommender(BaseEstimator):
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "categories": [dict, None],
         "distributed": ["boolean"],
+        "record_task_affinity": ["boolean"],
         "verbose": ["verbose"],
     }
 
@@ -373,6 +378,7 @@ class MultiTaskRecommender(BaseEstimator):
         early_stopping: bool = False,
         validation_fraction: float | None = None,
         n_iter_no_change: int = 5,
+        record_task_affinity: bool = False,
         warm_start: bool = False,
         random_state: int | np.random.RandomState | None = None,
         device: str = "cpu",
@@ -417,6 +423,7 @@ class MultiTaskRecommender(BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.record_task_affinity = record_task_affinity
         self.warm_start = warm_start
         self.random_state = random_state
         self.device = device
@@ -1089,6 +1096,51 @@ class MultiTaskRecommender(BaseEstimator):
             device=self.net_.device,
             batch_size=max(self.batch_size, 4096),
         )
+
+    @limits_threads
+    def task_affinity(self, X: Any, y: Any) -> pd.DataFrame:
+        """How the tasks relate: cosine similarity of their gradients on the shared layers.
+
+        For each batch of ``X`` (in order, ``batch_size`` rows), each task's
+        loss is differentiated with respect to the parameters that several
+        tasks train; two tasks' similarity is the cosine of their gradients,
+        averaged over the batches where both have labels. Near 1: training one
+        task moves the shared layers as training the other would (they help
+        each other); near 0: unrelated; negative: they conflict (what PCGrad
+        projects away). A task and its label negation are the same task to
+        the network and score near 1. Each task's gradient reaches the shared
+        layers through its own tower, so read it on a trained model: two
+        copies of one task score 0.68 after 3 epochs and 0.96 after 20 on the
+        test suite's data, an independent task 0.01.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+        y : DataFrame or array-like
+            One column per task (NaN = no label).
+
+        Returns
+        -------
+        DataFrame of shape (n_tasks, n_tasks)
+
+        Examples
+        --------
+        >>> from sklearn_mtl import MultiTaskRecommender
+        >>> from sklearn_mtl.datasets import make_recommendation_tasks
+        >>> X, y = make_recommendation_tasks(n_samples=1000, random_state=0)
+        >>> model = MultiTaskRecommender(max_epochs=2, random_state=0).fit(X, y)
+        >>> affinity = model.task_affinity(X, y)
+        >>> affinity.shape, round(float(affinity.loc["click", "click"]), 6)
+        ((3, 3), 1.0)
+        """
+        check_is_fitted(self)
+        X = check_features(self, X, reset=False)
+        Y = self._targets_frame(y, n_samples=len(X), reset=False)
+        dataset = TensorDictDataset(self._features(X), self._encode_targets(Y))
+        return task_gradient_affinity(
+            self.net_.module_, self.net_.criterion_, dataset,
+            device=self.net_.device, batch_size=self.batch_size,
+        )  # fmt: skip
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

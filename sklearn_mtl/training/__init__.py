@@ -5,7 +5,12 @@ Everything here speaks skorch's protocols (``NeuralNet``, callbacks,
 """
 
 from .batching import BatchSlicer, HoldoutSplit, inference_batches
-from .callbacks import LossWeightingHooks, RestartingLRScheduler, TaskValidationMetrics
+from .callbacks import (
+    LossWeightingHooks,
+    RestartingLRScheduler,
+    TaskAffinityLogging,
+    TaskValidationMetrics,
+)
 from .net import MultiTaskLoss, MultiTaskNet
 from .resampling import NegativeResampling
 
@@ -17,6 +22,7 @@ __all__ = [
     "MultiTaskNet",
     "NegativeResampling",
     "RestartingLRScheduler",
+    "TaskAffinityLogging",
     "TaskValidationMetrics",
     "inference_batches",
 ]

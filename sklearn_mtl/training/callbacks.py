@@ -79,3 +79,35 @@ class RestartingLRScheduler(LRScheduler):
         for group in net.optimizer_.param_groups:
             group["lr"] = group.get("initial_lr", group["lr"])
         super().on_train_begin(net, **kwargs)
+
+
+class TaskAffinityLogging(Callback):
+    """Logs the tasks' gradient affinity on the training rows at the end of every epoch.
+
+    Records ``affinity_<task>_<other>`` for every pair of tasks (see
+    ``MultiTaskRecommender.task_affinity``).
+
+    Parameters
+    ----------
+    measure : callable
+        ``measure(network, criterion, dataset, device=...)`` returning the
+        tasks x tasks DataFrame (``inspection.task_gradient_affinity`` with its
+        batch settings bound).
+    """
+
+    def __init__(self, measure) -> None:
+        self.measure = measure
+
+    def on_train_begin(self, net, **kwargs) -> None:
+        if not [p for p in net.module_.shared_parameters() if p.requires_grad]:
+            raise ValueError(
+                "record_task_affinity=True compares the tasks' gradients on shared "
+                "parameters, and this architecture shares none (e.g. 'single')."
+            )
+
+    def on_epoch_end(self, net, dataset_train=None, **kwargs) -> None:
+        affinity = self.measure(net.module_, net.criterion_, dataset_train, device=net.device)
+        names = list(affinity.index)
+        for i, task in enumerate(names):
+            for other in names[i + 1 :]:
+                net.history.record(f"affinity_{task}_{other}", float(affinity.loc[task, other]))
