@@ -1,0 +1,135 @@
+"""Plots of a trained model: training curves, loss weights, expert usage, task affinity,
+permutation importance.
+
+Every function takes the figures' data from the model (or from the table an
+inspection function returned), draws on ``ax`` (a new figure's axes when
+``None``) and returns the Axes, as scikit-learn's ``*Display.plot`` do.
+Needs matplotlib: ``pip install "sklearn-mtl[plot]"``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "plot_expert_usage",
+    "plot_loss_weights",
+    "plot_permutation_importance",
+    "plot_task_affinity",
+    "plot_training_curves",
+]
+
+
+def _axes(ax: Any) -> Any:
+    if ax is not None:
+        return ax
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ImportError(
+            "sklearn_mtl.plot needs matplotlib: pip install 'sklearn-mtl[plot]'."
+        ) from None
+    return plt.subplots()[1]
+
+
+def _history(model: Any) -> list[dict]:
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(model)
+    return list(model.net_.history)
+
+
+def plot_training_curves(model: Any, ax: Any = None) -> Any:
+    """Each task's training loss per epoch, and its validation loss when there was a split.
+
+    Solid lines are training, dashed lines validation, one colour per task.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn_mtl import MultiTaskRecommender
+    >>> from sklearn_mtl.datasets import make_recommendation_tasks
+    >>> from sklearn_mtl.plot import plot_training_curves
+    >>> X, y = make_recommendation_tasks(n_samples=600, random_state=0)
+    >>> model = MultiTaskRecommender(max_epochs=3, validation_fraction=0.2).fit(X, y)
+    >>> len(plot_training_curves(model).lines)  # 3 tasks x (training, validation)
+    6
+    """
+    history = _history(model)
+    ax = _axes(ax)
+    epochs = [row["epoch"] for row in history]
+    for k, task in enumerate(model.tasks_):
+        colour = f"C{k}"
+        ax.plot(epochs, [row[f"train_{task}_loss"] for row in history], color=colour,
+                label=f"{task} (train)")  # fmt: skip
+        if f"valid_{task}_loss" in history[-1]:
+            ax.plot(epochs, [row[f"valid_{task}_loss"] for row in history], color=colour,
+                    linestyle="--", label=f"{task} (validation)")  # fmt: skip
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.set_title("Loss per task")
+    ax.legend()
+    return ax
+
+
+def plot_loss_weights(model: Any, ax: Any = None) -> Any:
+    """The weight each task's loss had in each epoch (from ``weight_<task>`` in the history)."""
+    history = _history(model)
+    ax = _axes(ax)
+    epochs = [row["epoch"] for row in history]
+    for task in model.tasks_:
+        ax.plot(epochs, [row[f"weight_{task}"] for row in history], marker="o", label=task)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss weight")
+    ax.set_title(f"Loss weights ({model.loss_weighting})")
+    ax.legend()
+    return ax
+
+
+def _heatmap(table: pd.DataFrame, ax: Any, cmap: str, vmin: float, vmax: float, title: str):
+    image = ax.imshow(table.to_numpy(dtype=float), cmap=cmap, vmin=vmin, vmax=vmax)
+    ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns], rotation=45, ha="right")
+    ax.set_yticks(range(table.shape[0]), [str(i) for i in table.index])
+    for (i, j), value in np.ndenumerate(table.to_numpy(dtype=float)):
+        # Dark text on light cells, light text on dark ones (by the cell's luminance).
+        red, green, blue, _ = image.cmap(image.norm(value))
+        colour = "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.5 else "white"
+        ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8, color=colour)
+    ax.set_title(title)
+    ax.figure.colorbar(image, ax=ax)
+    return ax
+
+
+def plot_expert_usage(usage: pd.DataFrame, ax: Any = None) -> Any:
+    """Heatmap of ``model.expert_usage(X)``: each task's mean gate weight on each expert."""
+    return _heatmap(usage, _axes(ax), "viridis", 0.0, float(usage.to_numpy().max()),
+                    "Mean gate weight per expert")  # fmt: skip
+
+
+def plot_task_affinity(affinity: pd.DataFrame, ax: Any = None) -> Any:
+    """Heatmap of ``model.task_affinity(X, y)`` on a diverging scale from -1 to 1."""
+    return _heatmap(affinity, _axes(ax), "RdBu", -1.0, 1.0, "Task gradient affinity (cosine)")
+
+
+def plot_permutation_importance(table: pd.DataFrame, ax: Any = None) -> Any:
+    """Grouped horizontal bars of ``inspection.permutation_importance``: one bar per task
+    and feature, with the standard deviation over repeats as error bars."""
+    ax = _axes(ax)
+    means = table.pivot(index="feature", columns="task", values="importance_mean")
+    stds = table.pivot(index="feature", columns="task", values="importance_std")
+    means = means.loc[means.max(axis=1).sort_values().index]  # most important on top
+    stds = stds.loc[means.index]
+    height = 0.8 / means.shape[1]
+    positions = np.arange(len(means))
+    for k, task in enumerate(means.columns):
+        ax.barh(positions + k * height, means[task], height=height, xerr=stds[task], label=task)
+    ax.set_yticks(positions + height * (means.shape[1] - 1) / 2, [str(f) for f in means.index])
+    ax.axvline(0.0, color="grey", linewidth=0.8)
+    ax.set_xlabel("drop of the task's metric when shuffled")
+    ax.set_title("Permutation importance per task")
+    ax.legend()
+    return ax
