@@ -39,6 +39,7 @@ from .distributed import (
     make_accelerator,
     shared_seed,
 )
+from .explanation import explain_pairs
 from .export import example_rows, export_onnx, onnx_inputs
 from .inputs import CATEGORICAL, IN_HISTORY, TEXT, NetworkInputs, TensorDictDataset
 from .inspection import mean_gate_weights, task_gradient_affinity
@@ -868,6 +869,71 @@ class MultiTaskRecommender(BaseEstimator):
         """
         scorer = self._pair_scorer("score_pairs")
         return scorer.score_pairs(users, items, ranking_weights(rank_by, self.tasks_))
+
+    @limits_threads
+    def explain(
+        self,
+        users: Any,
+        items: Any,
+        n_reasons: int = 3,
+        rank_by: str | Mapping[str, float] | None = None,
+    ) -> pd.DataFrame:
+        """Why each (user, item) pair scores what it does: its strongest reasons.
+
+        Two kinds of reason, each in score units (the task's ranking value:
+        a probability, a value; and the fused ``score`` of ``rank_by``):
+
+        * ``"history"`` (``interaction_history=True``): for each item the user
+          interacted with, how much the score drops when that one interaction
+          is taken out of the user's pooled history. Exact, for all of the
+          user's past items at once.
+        * ``"feature"``: each input column's share of the score by Integrated
+          Gradients from a baseline (the unseen code, the column mean, a zero
+          text vector, an empty history); ``approximation_error`` is the
+          row's completeness gap (attributions minus the score difference
+          from the baseline).
+
+        Parameters
+        ----------
+        users, items : array-like of shape (n_pairs,)
+            User and item ids.
+        n_reasons : int, default=3
+            Reasons kept per pair, task and kind.
+        rank_by : str or dict, default=None
+            As in :meth:`recommend`: the tasks explained, and the fused score.
+
+        Returns
+        -------
+        DataFrame
+            ``user_col``, ``item_col``, ``task`` (each task of ``rank_by``,
+            and ``"score"``), ``reason_kind``, ``reason`` (a past item id, or
+            a column), ``contribution``, ``approximation_error``; each pair's
+            reasons from the strongest.
+        """
+        if not isinstance(n_reasons, Integral) or n_reasons < 1:
+            raise ValueError(f"n_reasons must be a positive integer; got {n_reasons!r}.")
+        scorer = self._pair_scorer("explain")
+        weights = ranking_weights(rank_by, self.tasks_)
+        users, items = np.asarray(users), np.asarray(items)
+        features = scorer.pair_inputs(users, items)
+        schema = self.schema_
+        text_widths = []
+        if schema.text_columns_:
+            text_widths = [table.shape[1] for table in features[TEXT].tables]
+        column_names = {
+            "categorical": schema.categorical_columns_,
+            "numeric": schema.numeric_columns_,
+            "text": schema.text_columns_,
+            "text_widths": text_widths,
+        }
+        table = explain_pairs(
+            self.net_.module_, self.tasks_, weights, features, column_names,
+            schema.vocabularies_[self.item_col], n_reasons,
+        )  # fmt: skip
+        pairs = table.pop("pair").to_numpy()
+        table.insert(0, self.item_col, items[pairs])
+        table.insert(0, self.user_col, users[pairs])
+        return table.reset_index(drop=True)
 
     @limits_threads
     def recommend(

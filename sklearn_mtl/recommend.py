@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from .catalog import Catalog, SideBlock
-from .inputs import IN_HISTORY
+from .inputs import IN_HISTORY, NetworkInputs
 from .tasks import Task
 from .text import embed_texts
 from .training import inference_batches
@@ -142,8 +142,8 @@ class PairScorer:
                 "by its id and features from the training data."
             )
 
-    def score_pairs(self, users: Any, items: Any, weights: Mapping[str, float]) -> pd.DataFrame:
-        """The frame of ``MultiTaskRecommender.score_pairs``."""
+    def _pairs(self, users: Any, items: Any) -> tuple:
+        """Checked ids, their encoded blocks, the pairs' indices and in-history flags."""
         catalog = self.catalog
         users, items = np.asarray(users), np.asarray(items)
         if users.shape != items.shape or users.ndim != 1:
@@ -156,6 +156,24 @@ class PairScorer:
         item_ids, item_index = np.unique(items, return_inverse=True)
         user_block, item_block = catalog.encode_users(user_ids), catalog.encode_items(item_ids)
         in_history = catalog.in_history(user_block.codes[user_index], item_block.codes[item_index])
+        return users, items, user_block, item_block, user_index, item_index, in_history
+
+    def pair_inputs(self, users: Any, items: Any) -> NetworkInputs:
+        """The network inputs of the (user, item) pairs, from their ids."""
+        _, _, user_block, item_block, user_index, item_index, in_history = self._pairs(users, items)
+        features = self.catalog.assemble(
+            user_block, item_block, user_index, item_index, embed_text=self._embed_text
+        )
+        if self.reads_history:
+            features[IN_HISTORY] = in_history.astype(np.float32)
+        return features
+
+    def score_pairs(self, users: Any, items: Any, weights: Mapping[str, float]) -> pd.DataFrame:
+        """The frame of ``MultiTaskRecommender.score_pairs``."""
+        catalog = self.catalog
+        users, items, user_block, item_block, user_index, item_index, in_history = self._pairs(
+            users, items
+        )
         outputs = self.outputs(user_block, item_block, user_index, item_index, in_history)
         frame = pd.DataFrame({catalog.user_col: users, catalog.item_col: items})
         frame["score"] = self._score(outputs, weights).numpy()

@@ -77,6 +77,21 @@ class FeatureEmbedding(nn.Module):
         in_history: torch.Tensor | None = None,
         text: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        return self.combine(self.parts(categorical, numeric, in_history, text))
+
+    def parts(
+        self,
+        categorical: torch.Tensor,
+        numeric: torch.Tensor,
+        in_history: torch.Tensor | None = None,
+        text: torch.Tensor | None = None,
+    ) -> list[torch.Tensor]:
+        """The pieces of the output before they are joined, in order.
+
+        One per categorical column, then the numeric block, the pooled
+        histories and the raw text vectors (before their projection), each
+        where the embedding has them: the units an explanation attributes to.
+        """
         parts = [table(categorical[:, j]) for j, table in enumerate(self.embeddings)]
         if self.n_numeric:
             parts.append(numeric)
@@ -87,5 +102,11 @@ class FeatureEmbedding(nn.Module):
         if self.text_projection is not None:
             if text is None:
                 raise ValueError("text is required when the embedding has text features.")
-            parts.append(self.text_projection(text))
+            parts.append(text)
+        return parts
+
+    def combine(self, parts: list[torch.Tensor]) -> torch.Tensor:
+        """The output from :meth:`parts` (projecting the text vectors)."""
+        if self.text_projection is not None:
+            parts = [*parts[:-1], self.text_projection(parts[-1])]
         return torch.cat(parts, dim=1)

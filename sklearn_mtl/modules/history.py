@@ -110,28 +110,27 @@ def _pooled_sums(
 
 def _history_features(
     pooling: str,
-    own: tuple[torch.Tensor, torch.Tensor],
+    removed: tuple[torch.Tensor, torch.Tensor],
+    removed_counts: tuple[torch.Tensor, torch.Tensor],
     sums: tuple[torch.Tensor, torch.Tensor],
     counts: tuple[torch.Tensor, torch.Tensor],
-    own_vectors: tuple[torch.Tensor, torch.Tensor],
     factors: tuple[torch.Tensor, torch.Tensor] | None,
 ) -> torch.Tensor:
-    """The user side and item side (each pair as ``(user, item)``) without the scored pair.
+    """The user side and item side (each pair as ``(user, item)``), pooled without ``removed``.
 
-    ``own`` is the weight the pair itself has in the sums and its count in
-    the counts, as columns: the :data:`~sklearn_mtl.inputs.IN_HISTORY` flag
-    (1 where the pair is a training interaction) times what history dropout
-    kept of it. ``own_vectors`` are the pair's item's vector (in the user's
-    sum) and its user's vector (in the item's), which such a pair takes out of
-    the pools. ``factors`` (the user's and item's own factors) add the
-    products.
+    ``removed`` is what leaves each side's sum (the vectors of entries taken
+    out, weighted) and ``removed_counts`` how many entries leave its count
+    (columns). In training and prediction that is the scored pair itself where
+    it is a training interaction (the :data:`~sklearn_mtl.inputs.IN_HISTORY`
+    flag, times what history dropout kept of it): its item's vector leaves the
+    user's sum and its user's vector the item's. ``factors`` (the user's and
+    item's own factors) add the products.
     """
-    own_weight, own_count = own
     sides = []
-    for total, count, own_vector in zip(sums, counts, own_vectors, strict=True):
-        total = total - own_weight * own_vector
+    for total, count, taken, taken_count in zip(sums, counts, removed, removed_counts, strict=True):
+        total = total - taken
         if pooling == "mean":
-            sides.append(total / (count.unsqueeze(1) - own_count).clamp(min=1.0))
+            sides.append(total / (count.unsqueeze(1) - taken_count).clamp(min=1.0))
         else:
             # "sigmoid_sum": the encoder layer of AutoRec (Sedhain et al., 2015)
             # on a binary interaction vector. Unlike the mean, the sum keeps how
@@ -278,12 +277,40 @@ class InteractionHistory(nn.Module):
             own = (flag, flag)
             user_weights = item_weights = None
         user_sums, item_sums = self._sums(users, items, user_weights, item_weights)
+        weight, count = own[0].unsqueeze(1), own[1].unsqueeze(1)
         return _history_features(
             self.pooling,
-            (own[0].unsqueeze(1), own[1].unsqueeze(1)),
+            (weight * self.item_vectors(items), weight * self.user_vectors(users)),
+            (count, count),
             (user_sums, item_sums),
             (user_counts[users], item_counts[items]),
-            (self.item_vectors(items), self.user_vectors(users)),
+            (self.user_factors(users), self.item_factors(items)) if self.products else None,
+        )
+
+    def without_user_item(
+        self, categorical: torch.Tensor, in_history: torch.Tensor, left_out: torch.Tensor
+    ) -> torch.Tensor:
+        """History features of each row with item ``left_out[k]`` out of its user's history.
+
+        Exact, as if that interaction had never happened: the item's vector
+        leaves the user's sum and the history gets one entry shorter (the
+        item's own history, which the scored pair does not read, is
+        unchanged). ``left_out`` holds item codes of the users' histories.
+        What :meth:`MultiTaskRecommender.explain` calls a history reason.
+        """
+        users = categorical[:, self.user_position]
+        items = categorical[:, self.item_position]
+        flag = in_history.to(self.item_vectors.weight.dtype).unsqueeze(1)
+        user_sums, item_sums = self._sums(users, items)
+        return _history_features(
+            self.pooling,
+            (
+                flag * self.item_vectors(items) + self.item_vectors(left_out),
+                flag * self.user_vectors(users),
+            ),
+            (flag + 1.0, flag),
+            (user_sums, item_sums),
+            (self.user_counts[users], self.item_counts[items]),
             (self.user_factors(users), self.item_factors(items)) if self.products else None,
         )
 
@@ -365,9 +392,9 @@ class PooledHistory(nn.Module):
         flag = in_history.to(self.user_sums.dtype).unsqueeze(1)
         return _history_features(
             self.pooling,
+            (flag * self.item_vectors[items], flag * self.user_vectors[users]),
             (flag, flag),
             (self.user_sums[users], self.item_sums[items]),
             (self.user_counts[users], self.item_counts[items]),
-            (self.item_vectors[items], self.user_vectors[users]),
             (self.user_factors[users], self.item_factors[items]) if self.products else None,
         )

@@ -100,7 +100,11 @@ class MultiTaskNetwork(nn.Module):
         in_history: torch.Tensor | None = None,
         text: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, ...]:
-        representations = self.architecture(self.embed(categorical, numeric, in_history, text))
+        return self.head(self.embed(categorical, numeric, in_history, text))
+
+    def head(self, embedded: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Each task's raw output from the embedded inputs (what :meth:`embed` returns)."""
+        representations = self.architecture(embedded)
         outputs = []
         for tower, representation in zip(self.towers, representations, strict=True):
             output = tower(representation)

@@ -1,0 +1,83 @@
+"""explain: history reasons (exact leave-one-out) and feature reasons (Integrated Gradients)."""
+
+import numpy as np
+import pytest
+
+from sklearn_mtl import MultiTaskRecommender
+from sklearn_mtl.datasets import make_clustered_log
+
+COLUMNS = ["user_id", "item_id", "task", "reason_kind", "reason", "contribution",
+           "approximation_error"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def clustered():
+    log = make_clustered_log(random_state=0)
+    frame = log.frame
+    model = MultiTaskRecommender(
+        {"watched": "binary"}, user_col="user_id", item_col="item_id",
+        interaction_task="watched", interaction_history=True, max_epochs=15, random_state=0,
+    ).fit(frame[["user_id", "item_id"]], frame[["watched"]])  # fmt: skip
+    users = frame["user_id"].unique()[:60]
+    return log, model, model.recommend(users, k=3)
+
+
+def test_reasons_are_tidy_and_strongest_first(clustered):
+    _, model, recommended = clustered
+    table = model.explain(recommended["user_id"], recommended["item_id"], n_reasons=2)
+    assert list(table.columns) == COLUMNS
+    assert set(table["task"]) == {"watched", "score"}
+    assert set(table["reason_kind"]) == {"history", "feature"}
+    sizes = table.groupby(["user_id", "item_id", "task", "reason_kind"]).size()
+    assert sizes.max() == 2
+    for _, group in table.groupby(["user_id", "item_id", "task", "reason_kind"]):
+        assert group["contribution"].is_monotonic_decreasing
+    assert table.loc[table.reason_kind == "history", "approximation_error"].isna().all()
+
+
+def test_the_top_history_reason_is_faithful(clustered):
+    log, model, recommended = clustered
+    every = model.explain(recommended["user_id"], recommended["item_id"], n_reasons=10**6)
+    history = every[(every.task == "score") & (every.reason_kind == "history")]
+    top = history.groupby(["user_id", "item_id"], sort=False).head(1)
+    in_cluster = np.mean([
+        log.item_clusters[r.reason] == log.item_clusters[r.item_id] for r in top.itertuples()
+    ])  # fmt: skip
+    # Each user's history is half in each of two clusters: chance is about 0.5.
+    assert in_cluster > 0.65
+    # Taking out the top reason lowers the score more than taking out a random past item.
+    mean_all = history.groupby(["user_id", "item_id"])["contribution"].mean()
+    mean_top = top.set_index(["user_id", "item_id"])["contribution"]
+    assert (mean_top > mean_all.loc[mean_top.index]).mean() > 0.95
+
+
+def test_feature_attributions_are_complete(clustered):
+    _, model, recommended = clustered
+    table = model.explain(recommended["user_id"], recommended["item_id"])
+    features = table[table.reason_kind == "feature"]
+    scores = model.score_pairs(recommended["user_id"], recommended["item_id"])["score"]
+    assert features["approximation_error"].abs().max() < 0.05 * scores.abs().max()
+
+
+def test_a_model_without_history_gives_feature_reasons_only(data):
+    X, y = data
+    model = MultiTaskRecommender(user_col="user_id", item_col="item_id", max_epochs=2,
+                                 random_state=0).fit(X, y)  # fmt: skip
+    table = model.explain(
+        X["user_id"].head(4), X["item_id"].head(4), rank_by={"click": 1, "like": 1}
+    )
+    assert set(table["reason_kind"]) == {"feature"}
+    assert set(table["task"]) == {"click", "like", "score"}
+    assert set(table["reason"]) <= set(X.columns)
+
+
+def test_bad_requests_are_refused(data, clustered):
+    X, y = data
+    _, model, recommended = clustered
+    with pytest.raises(ValueError, match="n_reasons"):
+        model.explain(recommended["user_id"], recommended["item_id"], n_reasons=0)
+    with pytest.raises(ValueError, match="not seen in fit"):
+        model.explain(["u0"], ["no such item"])
+    plain = MultiTaskRecommender(max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="user_col and item_col"):
+        plain.explain(X["user_id"].head(2), X["item_id"].head(2))
