@@ -943,6 +943,8 @@ class MultiTaskRecommender(BaseEstimator):
         items: Any = None,
         exclude_seen: bool = True,
         rank_by: str | Mapping[str, float] | None = None,
+        explain: bool = False,
+        n_reasons: int = 3,
     ) -> pd.DataFrame:
         """Top-``k`` items for each user.
 
@@ -971,6 +973,13 @@ class MultiTaskRecommender(BaseEstimator):
             ``{task: weight}`` to rank by the weighted sum of the tasks'
             predictions, as production systems blend click, like and rating.
             ``None`` ranks by the first task.
+        explain : bool, default=False
+            Join each recommendation's ``n_reasons`` strongest reasons of
+            each kind for the ranking score (see :meth:`explain`): one row
+            per reason, with ``reason_kind``, ``reason`` and ``contribution``.
+            Only for known candidate items.
+        n_reasons : int, default=3
+            Reasons per kind with ``explain=True``.
 
         Returns
         -------
@@ -992,7 +1001,17 @@ class MultiTaskRecommender(BaseEstimator):
         """
         scorer = self._pair_scorer("recommend")
         weights = ranking_weights(rank_by, self.tasks_)
-        return scorer.recommend(users, k, items, exclude_seen, weights)
+        if explain and isinstance(items, pd.DataFrame):
+            raise ValueError(
+                "explain=True explains known items; candidates described by a DataFrame "
+                "(cold-start items) have no reasons to give."
+            )
+        top = scorer.recommend(users, k, items, exclude_seen, weights)
+        if not explain:
+            return top
+        reasons = self.explain(top[self.user_col], top[self.item_col], n_reasons, rank_by)
+        reasons = reasons[reasons["task"] == "score"].drop(columns="task")
+        return top.merge(reasons, on=[self.user_col, self.item_col], how="left")
 
     # ---------------------------------------------------------- persistence
 

@@ -1,5 +1,5 @@
 """Plots of a trained model: training curves, loss weights, expert usage, task affinity,
-permutation importance.
+permutation importance, and the reasons of a recommendation.
 
 Every function takes the figures' data from the model (or from the table an
 inspection function returned), draws on ``ax`` (a new figure's axes when
@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "plot_explanation",
     "plot_expert_usage",
     "plot_loss_weights",
     "plot_permutation_importance",
@@ -132,4 +133,43 @@ def plot_permutation_importance(table: pd.DataFrame, ax: Any = None) -> Any:
     ax.set_xlabel("drop of the task's metric when shuffled")
     ax.set_title("Permutation importance per task")
     ax.legend()
+    return ax
+
+
+def plot_explanation(
+    explanation: pd.DataFrame, task: str = "score", labels: Any = None, ax: Any = None
+) -> Any:
+    """Horizontal bars of the reasons of one (user, item) pair from ``model.explain``.
+
+    Parameters
+    ----------
+    explanation : DataFrame
+        Rows of ``explain`` for one pair (the first pair is drawn if there
+        are several).
+    task : str, default="score"
+        The task whose reasons to draw (``"score"``: the fused ranking score).
+    labels : mapping, default=None
+        Reason → label (e.g. item id → title).
+    ax : matplotlib Axes, default=None
+    """
+    ax = _axes(ax)
+    first = explanation.iloc[0]
+    pair = explanation[(explanation.iloc[:, 0] == first.iloc[0])
+                       & (explanation.iloc[:, 1] == first.iloc[1])]  # fmt: skip
+    rows = pair[pair["task"] == task].sort_values("contribution")
+    labels = dict(labels or {})
+    names = [
+        f"{'because of ' if kind == 'history' else ''}{labels.get(reason, reason)}"
+        for kind, reason in zip(rows["reason_kind"], rows["reason"], strict=True)
+    ]
+    colours = ["C0" if kind == "history" else "C1" for kind in rows["reason_kind"]]
+    ax.barh(range(len(rows)), rows["contribution"], color=colours)
+    ax.set_yticks(range(len(rows)), names)
+    ax.axvline(0.0, color="grey", linewidth=0.8)
+    ax.set_xlabel(f"contribution to {task}")
+    ax.set_title(f"Why {labels.get(first.iloc[1], first.iloc[1])} for user {first.iloc[0]}")
+    from matplotlib.patches import Patch
+
+    ax.legend(handles=[Patch(color="C0", label="a past item (history)"),
+                       Patch(color="C1", label="an input column")], loc="lower right")  # fmt: skip
     return ax

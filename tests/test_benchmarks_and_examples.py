@@ -166,3 +166,15 @@ def test_distributed_training_example_runs():
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     assert "2 processes" in result.stdout and "predicts the same: True" in result.stdout
+
+
+@needs_movielens
+def test_explain_example_runs(tmp_path):
+    out = run("examples/explain.py", "--epochs", "1", "--out", str(tmp_path))
+    assert "because you rated" in out and "Task gradient affinity" in out
+    assert (tmp_path / "explain.png").is_file()
+
+
+def test_bench_explain_runs():
+    out = run("benchmarks/bench_explain.py", "--skip-movielens")
+    assert "top history reason" in out

@@ -81,3 +81,13 @@ def test_bad_requests_are_refused(data, clustered):
     plain = MultiTaskRecommender(max_epochs=1).fit(X, y)
     with pytest.raises(ValueError, match="user_col and item_col"):
         plain.explain(X["user_id"].head(2), X["item_id"].head(2))
+
+
+def test_recommend_joins_the_reasons_of_the_ranking_score(clustered):
+    _, model, _ = clustered
+    top = model.recommend(["u0", "u1"], k=2)
+    explained = model.recommend(["u0", "u1"], k=2, explain=True, n_reasons=2)
+    assert {"reason_kind", "reason", "contribution"} <= set(explained.columns)
+    assert len(explained) == len(top) * 2 * 2  # two reasons of each of two kinds
+    again = explained.drop_duplicates(["user_id", "item_id"])[top.columns].reset_index(drop=True)
+    assert again.equals(top)

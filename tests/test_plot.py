@@ -12,6 +12,7 @@ from sklearn_mtl import MultiTaskRecommender  # noqa: E402
 from sklearn_mtl.inspection import permutation_importance  # noqa: E402
 from sklearn_mtl.plot import (  # noqa: E402
     plot_expert_usage,
+    plot_explanation,
     plot_loss_weights,
     plot_permutation_importance,
     plot_task_affinity,
@@ -82,3 +83,18 @@ def test_an_unfitted_model_is_refused():
 
     with pytest.raises(NotFittedError):
         plot_training_curves(MultiTaskRecommender())
+
+
+def test_explanation_bars_are_the_contributions(data):
+    X, y = data
+    model = MultiTaskRecommender(
+        user_col="user_id", item_col="item_id", interaction_task="click",
+        interaction_history=True, max_epochs=2, random_state=0,
+    ).fit(X, y)  # fmt: skip
+    table = model.explain(X["user_id"].head(1), X["item_id"].head(1))
+    ax = plot_explanation(table, labels={X["item_id"].iloc[0]: "a title"})
+    score = table[table.task == "score"]
+    assert sorted(round(b.get_width(), 9) for b in ax.patches) == sorted(
+        round(v, 9) for v in score["contribution"]
+    )
+    assert len(ax.get_yticklabels()) == len(score)
