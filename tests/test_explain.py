@@ -91,3 +91,44 @@ def test_recommend_joins_the_reasons_of_the_ranking_score(clustered):
     assert len(explained) == len(top) * 2 * 2  # two reasons of each of two kinds
     again = explained.drop_duplicates(["user_id", "item_id"])[top.columns].reset_index(drop=True)
     assert again.equals(top)
+
+
+def test_a_history_reason_is_the_exact_leave_one_out():
+    """The user side without item j equals what the network reads for the pair (u, j) itself,
+    which leaves the scored pair out of its own history."""
+    import torch
+
+    log = make_clustered_log(n_users=40, n_items=36, n_watched=4, n_negatives=8, random_state=0)
+    frame = log.frame
+    model = MultiTaskRecommender(
+        {"watched": "binary"}, user_col="user_id", item_col="item_id", interaction_task="watched",
+        interaction_history=True, history_pooling="mean", max_epochs=1, random_state=0,
+    ).fit(frame[["user_id", "item_id"]], frame[["watched"]])  # fmt: skip
+    history = model.net_.module_.embeddings[0].history
+    watched = frame[frame.watched == 1].head(20)
+    codes = model.schema_.transform(watched[["user_id", "item_id"]])["categorical"]
+    categorical = torch.as_tensor(codes)
+    items = categorical[:, history.item_position]
+    history.eval()
+    with torch.no_grad():
+        left_out = history.without_user_item(categorical, torch.zeros(len(codes)), items)
+        own_pair = history(categorical, torch.ones(len(codes)))
+    half = history.output_dim // 2
+    torch.testing.assert_close(left_out[:, :half], own_pair[:, :half])
+
+
+@pytest.mark.parametrize("architecture", ["shared_bottom", "mmoe", "ple", "esmm", "single"])
+def test_every_architecture_explains(data, architecture):
+    X, y = data
+    extra = {"esmm_chain": ["click", "like"]} if architecture == "esmm" else {}
+    model = MultiTaskRecommender(
+        architecture=architecture, user_col="user_id", item_col="item_id",
+        interaction_task="click", interaction_history=True, max_epochs=1, random_state=0, **extra,
+    ).fit(X, y)  # fmt: skip
+    table = model.explain(
+        X["user_id"].head(3), X["item_id"].head(3), rank_by={"click": 1, "like": 1}
+    )
+    assert set(table["reason_kind"]) == {"history", "feature"}
+    features = table[table.reason_kind == "feature"]
+    assert np.isfinite(features["contribution"]).all()
+    assert features["approximation_error"].abs().max() < 0.05
