@@ -98,13 +98,13 @@ def feature_reasons(network, tasks, weights, inputs, column_names):
         values = _targets(network, tasks, weights, _embed(network, path))
         flat = [t for mp in path for t in mp]
         for t in names:
-            grads = torch.autograd.grad(values[t].sum(), flat, retain_graph=True, allow_unused=True)
-            k = 0
-            for i, mp in enumerate(path):
-                for j in range(len(mp)):
-                    if grads[k] is not None:
-                        sums[t][i][j] += grads[k]
-                    k += 1
+            grads = iter(
+                torch.autograd.grad(values[t].sum(), flat, retain_graph=True, allow_unused=True)
+            )
+            for module_sums in sums[t]:
+                for total, grad in zip(module_sums, grads, strict=False):
+                    if grad is not None:
+                        total += grad
     attributions, gaps = {}, {}
     for t in names:
         per_column: dict[str, torch.Tensor] = {}
@@ -137,8 +137,7 @@ def history_reasons(network, tasks, weights, inputs, scores):
         parts = []
         for module in network.embeddings:
             module_parts = module.parts(**repeated)
-            position = len(module.embeddings) + (1 if module.n_numeric else 0)
-            module_parts[position] = module.history.without_user_item(
+            module_parts[module.history_part] = module.history.without_user_item(
                 repeated["categorical"], repeated[IN_HISTORY], left_out
             )
             parts.append(module_parts)

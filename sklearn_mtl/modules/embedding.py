@@ -105,6 +105,13 @@ class FeatureEmbedding(nn.Module):
             parts.append(text)
         return parts
 
+    @property
+    def history_part(self) -> int | None:
+        """Position of the pooled histories among :meth:`parts` (None without a history)."""
+        if self.history is None:
+            return None
+        return len(self.embeddings) + (1 if self.n_numeric else 0)
+
     def combine(self, parts: list[torch.Tensor]) -> torch.Tensor:
         """The output from :meth:`parts` (projecting the text vectors)."""
         if self.text_projection is not None:
