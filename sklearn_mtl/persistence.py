@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,8 +49,9 @@ from .text import SentenceEmbedder
 __all__ = ["FORMAT_VERSION", "SavedModel", "read_model", "save_model"]
 
 #: Version of the folder layout and of ``config.json``; bumped on any change
-#: that an older reader would misread.
-FORMAT_VERSION = 1
+#: that an older reader would misread. 2: expert layers are modules of their
+#: own (``experts.layers.<k>.weight`` instead of ``experts.weights.<k>``).
+FORMAT_VERSION = 2
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 
@@ -363,6 +365,27 @@ def _read_tensors(folder: Path) -> dict[str, torch.Tensor]:
         raise ValueError(f"{path} is not a valid safetensors file: {error}") from None
 
 
+_FORMAT_1_EXPERT_KEY = re.compile(r"^(module\..*)\.(weights|biases)\.(\d+)$")
+
+
+def _upgrade_format_1(tensors: dict[str, torch.Tensor], fitted: dict) -> None:
+    """Rename the expert tensors of a format-1 file to today's names, in place.
+
+    Their parameters now come in another order, so the optimizer's saved
+    moments no longer line up: training continues with fresh ones.
+    """
+    renamed = {}
+    for key in list(tensors):
+        match = _FORMAT_1_EXPERT_KEY.match(key)
+        if match:
+            prefix, kind, layer = match.groups()
+            name = "weight" if kind == "weights" else "bias"
+            renamed[f"{prefix}.layers.{layer}.{name}"] = tensors.pop(key)
+    if renamed:
+        tensors.update(renamed)
+        fitted["optimizer"] = None
+
+
 def _restore_params(spec: dict) -> dict:
     spec = dict(spec)
     encoder = spec.pop("text_encoder", None)
@@ -545,6 +568,8 @@ def read_model(path: str | os.PathLike, device: str | None = None) -> SavedModel
     params = _restore_params(config["params"])
     params["device"] = _resolve_device(device, params)
     spec = config["fitted"]
+    if config["format_version"] == 1:
+        _upgrade_format_1(tensors, spec)
     fitted: dict[str, Any] = {"n_features_in_": spec["n_features_in_"], "n_iter_": spec["n_iter_"]}
     if spec["feature_names_in_"] is not None:
         names = from_json(spec["feature_names_in_"])

@@ -254,6 +254,6 @@ def test_expert_bank_equals_separate_mlps():
         mlp = MLP(5, [4, 2])
         with torch.no_grad():
             for layer, linear in enumerate(m for m in mlp if isinstance(m, nn.Linear)):
-                linear.weight.copy_(bank.weights[layer][e].T)
-                linear.bias.copy_(bank.biases[layer][e])
+                linear.weight.copy_(bank.layers[layer].weight[e].T)
+                linear.bias.copy_(bank.layers[layer].bias[e])
         torch.testing.assert_close(bank(x)[:, e], mlp(x))

@@ -228,3 +228,30 @@ def test_a_restarted_optimizer_would_differ(log, tmp_path):
     assert not torch.equal(
         direct.net_.module_.state_dict()[first], restarted.net_.module_.state_dict()[first]
     )
+
+
+def test_a_format_1_mixture_of_experts_loads_with_its_expert_tensors_renamed(log, tmp_path):
+    """Format 1 kept each expert layer in ``experts.weights.<k>``/``experts.biases.<k>``."""
+    import safetensors.torch
+
+    X, y = log
+    model = MultiTaskRecommender(architecture="ple", max_epochs=1, random_state=0).fit(X, y)
+    folder = model.save(tmp_path / "model")
+    tensors = safetensors.torch.load_file(str(folder / "model.safetensors"))
+    old = {}
+    for key, value in tensors.items():
+        for name, kind in (("weight", "weights"), ("bias", "biases")):
+            if ".layers." in key and key.endswith(f".{name}") and "experts" in key:
+                prefix, rest = key.split(".layers.")
+                key = f"{prefix}.{kind}.{rest.split('.')[0]}"
+        old[key] = value
+    assert any(".weights." in key for key in old)
+    safetensors.torch.save_file(old, str(folder / "model.safetensors"))
+    config = json.loads((folder / "config.json").read_text())
+    config["format_version"] = 1
+    (folder / "config.json").write_text(json.dumps(config))
+
+    loaded = MultiTaskRecommender.load(folder)
+    pd.testing.assert_frame_equal(loaded.predict(X.head(50)), model.predict(X.head(50)))
+    # The moments no longer line up with the parameters: training restarts them.
+    loaded.partial_fit(X, y)

@@ -8,7 +8,44 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-__all__ = ["ExpertBank"]
+__all__ = ["BatchedLinear", "ExpertBank"]
+
+
+class BatchedLinear(nn.Module):
+    """``n_experts`` linear layers of the same sizes, applied in one batched product.
+
+    Reads either one input shared by every expert, shape (batch, in_features),
+    or one input per expert, shape (batch, n_experts, in_features), and
+    returns (batch, n_experts, out_features). Each expert's layer is
+    initialized as ``nn.Linear`` is. A layer of its own (rather than
+    parameters of the whole bank) so that per-sample gradients, which
+    differentially private training clips, are computed layer by layer from
+    its input and output gradient.
+
+    Parameters
+    ----------
+    n_experts, in_features, out_features : int
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_mtl.modules.experts import BatchedLinear
+    >>> BatchedLinear(3, 8, 4)(torch.zeros(5, 8)).shape
+    torch.Size([5, 3, 4])
+    """
+
+    def __init__(self, n_experts: int, in_features: int, out_features: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(n_experts, in_features, out_features))
+        self.bias = nn.Parameter(torch.empty(n_experts, out_features))
+        bound = 1.0 / math.sqrt(in_features)  # nn.Linear's default initialization
+        nn.init.uniform_(self.weight, -bound, bound)
+        nn.init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() == 2:
+            return torch.einsum("nd,edo->neo", x, self.weight) + self.bias
+        return torch.einsum("ned,edo->neo", x, self.weight) + self.bias
 
 
 class ExpertBank(nn.Module):
@@ -50,16 +87,11 @@ class ExpertBank(nn.Module):
     ) -> None:
         super().__init__()
         self.n_experts = n_experts
-        self.weights = nn.ParameterList()
-        self.biases = nn.ParameterList()
+        self.layers = nn.ModuleList()
         self.norms = nn.ModuleList()
         width = input_dim
         for n_units in units:
-            bound = 1.0 / math.sqrt(width)  # nn.Linear's default initialization
-            self.weights.append(nn.Parameter(torch.empty(n_experts, width, n_units)))
-            self.biases.append(nn.Parameter(torch.empty(n_experts, n_units)))
-            nn.init.uniform_(self.weights[-1], -bound, bound)
-            nn.init.uniform_(self.biases[-1], -bound, bound)
+            self.layers.append(BatchedLinear(n_experts, width, n_units))
             normalize = batch_norm and n_experts > 0
             self.norms.append(nn.BatchNorm1d(n_experts * n_units) if normalize else nn.Identity())
             width = n_units
@@ -71,16 +103,14 @@ class ExpertBank(nn.Module):
         n = x.shape[0]
         if self.n_experts == 0:
             return x.new_zeros((n, 0, self.output_dim))
-        if not len(self.weights):  # experts without hidden layers are the identity
+        if not len(self.layers):  # experts without hidden layers are the identity
             return x.unsqueeze(1).expand(n, self.n_experts, x.shape[1])
-        h = torch.einsum("nd,edo->neo", x, self.weights[0]) + self.biases[0]
-        for layer in range(len(self.weights)):
-            if layer > 0:
-                h = torch.einsum("ned,edo->neo", h, self.weights[layer]) + self.biases[layer]
-            h = self.norms[layer](h.reshape(n, -1)).view(n, self.n_experts, -1)
+        h = x
+        for linear, norm in zip(self.layers, self.norms, strict=True):
+            h = norm(linear(h).reshape(n, -1)).view(n, self.n_experts, -1)
             h = self.dropout(torch.relu(h))
         return h
 
     def last_layer_parameters(self) -> list[nn.Parameter]:
         """Weights and biases of the last layer of every expert."""
-        return [self.weights[-1], self.biases[-1]] if len(self.weights) else []
+        return [self.layers[-1].weight, self.layers[-1].bias] if len(self.layers) else []
