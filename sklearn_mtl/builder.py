@@ -41,6 +41,7 @@ from .training import (
     MultiTaskLoss,
     MultiTaskNet,
     NegativeResampling,
+    PrivateTraining,
     RestartingLRScheduler,
     TaskAffinityLogging,
 )
@@ -297,6 +298,15 @@ def _optional_callbacks(spec: NetworkSpec, seed: int, n_samples: int) -> list[tu
             task_gradient_affinity, batch_size=params["batch_size"], max_batches=AFFINITY_BATCHES
         )
         callbacks.append(("task_affinity", TaskAffinityLogging(measure)))
+    if params["dp_epsilon"] is not None:
+        privacy = PrivateTraining(
+            target_epsilon=params["dp_epsilon"],
+            target_delta=params["dp_delta"],
+            max_grad_norm=params["dp_max_grad_norm"],
+            epochs=params["max_epochs"],
+            random_state=seed,
+        )
+        callbacks.append(("privacy", privacy))
     if params["verbose"] and n_samples / params["batch_size"] > PROGRESS_BAR_MIN_BATCHES:
         callbacks.append(("progress_bar", ProgressBar()))
     return callbacks
@@ -336,6 +346,8 @@ def build_net(spec: NetworkSpec, seed: int, n_samples: int = 0) -> MultiTaskNet:
         list(spec.tasks.values()),
         _weighting(params["loss_weighting"], len(spec.tasks)),
         task_weight_vector(params["task_weights"], spec.tasks),
+        # DP-SGD: each row's gradient must be that row's own loss's.
+        training_reduction="mean" if params["dp_epsilon"] is None else "sum",
     )
     return MultiTaskNet(
         module=build_module(spec),
@@ -356,6 +368,7 @@ def build_net(spec: NetworkSpec, seed: int, n_samples: int = 0) -> MultiTaskNet:
         iterator_train=BatchSlicer,
         iterator_train__shuffle=True,
         iterator_train__random_state=seed,
+        iterator_train__poisson=params["dp_epsilon"] is not None,
         iterator_valid=BatchSlicer,
         callbacks=_optional_callbacks(spec, seed, n_samples),
         device=params["device"],

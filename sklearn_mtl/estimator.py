@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import warnings
 from collections.abc import Mapping
 from numbers import Integral, Real
 from pathlib import Path
@@ -53,6 +54,7 @@ from .schema import FeatureSchema
 from .tasks import Task, fit_tasks
 from .text import SentenceEmbedder, encode_text_columns, fit_text_encoders
 from .threads import limits_threads
+from .training.privacy import default_delta, import_opacus
 from .validation import check_features, check_targets, format_like_targets
 from .weighting import LOSS_WEIGHTINGS, LossWeighting
 
@@ -208,8 +210,39 @@ class MultiTaskRecommender(BaseEstimator):
     max_grad_norm : float, default=None
         Clip the L2 norm of all gradients together to this value before each
         step (skorch's ``GradientNormClipping``); ``None`` does not clip.
+    dp_epsilon : float, default=None
+        Train with differential privacy (DP-SGD, through Opacus: ``pip
+        install 'sklearn-mtl[privacy]'``) at this privacy budget; ``None``
+        trains without. The privacy unit is one row of ``X`` (one
+        interaction): the trained weights change little whether or not any
+        one row was in the training data, and ``privacy_spent_`` says how
+        little. Each row's gradient is clipped to ``dp_max_grad_norm``, the
+        clipped sum gets Gaussian noise calibrated so that ``max_epochs``
+        epochs spend at most ``dp_epsilon`` (Rényi-DP accountant), and
+        batches are drawn by Poisson sampling (each row joins each step with
+        probability ``batch_size / n_rows``), which is what that accountant
+        assumes. Later training (``partial_fit``, ``warm_start``) reuses the
+        noise and adds to ``privacy_spent_``, with a warning once it passes
+        ``dp_epsilon``. An early-stopping or ``validation_fraction`` split is
+        held out of training, so choosing the epoch on it spends nothing,
+        but its rows are not protected. Column encodings (vocabularies,
+        numeric scalers, the regression targets' scale) are read from the
+        data without noise; fix vocabularies with ``categories`` where they
+        must not depend on it. Refused with DP: ``interaction_history`` and
+        ``resample_negatives`` (a row's inputs would carry other rows'
+        interactions), ``batch_norm`` (it mixes the rows of a batch), loss
+        weightings other than ``"equal"`` (they use unclipped, un-noised
+        batch statistics), ``max_grad_norm``, ``record_task_affinity``,
+        ``distributed`` and Parquet logs.
+    dp_delta : float, default=None
+        The delta of the guarantee: the probability that it fails outright.
+        ``None``: ``1 / n_samples`` of the first fit rounded down to a power
+        of 10.
+    dp_max_grad_norm : float, default=1.0
+        Each row's gradient is clipped to this L2 norm (with ``dp_epsilon``).
+        Smaller clips more and needs less noise per step.
     batch_size : int, default=256
-        Rows per gradient step.
+        Rows per gradient step (the expected number with ``dp_epsilon``).
     max_epochs : int, default=10
         Passes over the training data.
     early_stopping : bool, default=False
@@ -272,6 +305,13 @@ class MultiTaskRecommender(BaseEstimator):
         The trained network; ``net_.history`` holds the per-epoch log.
     n_iter_ : int
         Epochs trained.
+    privacy_spent_ : tuple of (float, float)
+        ``(epsilon, delta)`` spent by all the training of this model, from
+        Opacus's Rényi-DP accountant (only with ``dp_epsilon``). A ``fit``
+        never spends more than ``dp_epsilon``.
+    noise_multiplier_ : float
+        The DP-SGD noise: its standard deviation over ``dp_max_grad_norm``
+        (only with ``dp_epsilon``).
     n_features_in_ : int
         Number of columns of ``X``.
     feature_names_in_ : ndarray of str
@@ -324,6 +364,9 @@ class MultiTaskRecommender(BaseEstimator):
         "lr_schedule": [StrOptions({"constant", "cosine"})],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "dp_epsilon": [Interval(Real, 0, None, closed="neither"), None],
+        "dp_delta": [Interval(Real, 0, 1, closed="neither"), None],
+        "dp_max_grad_norm": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
@@ -374,6 +417,9 @@ class MultiTaskRecommender(BaseEstimator):
         lr_schedule: str = "constant",
         weight_decay: float = 0.0,
         max_grad_norm: float | None = None,
+        dp_epsilon: float | None = None,
+        dp_delta: float | None = None,
+        dp_max_grad_norm: float = 1.0,
         batch_size: int = 256,
         max_epochs: int = 10,
         early_stopping: bool = False,
@@ -419,6 +465,9 @@ class MultiTaskRecommender(BaseEstimator):
         self.lr_schedule = lr_schedule
         self.weight_decay = weight_decay
         self.max_grad_norm = max_grad_norm
+        self.dp_epsilon = dp_epsilon
+        self.dp_delta = dp_delta
+        self.dp_max_grad_norm = dp_max_grad_norm
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.early_stopping = early_stopping
@@ -454,6 +503,7 @@ class MultiTaskRecommender(BaseEstimator):
         """
         self._validate_params()
         continuing = self.warm_start and hasattr(self, "net_")
+        self._check_private_training(continuing)
         if isinstance(X, ParquetLog):
             return self._train_on_log(X, y, passes=self.max_epochs, fresh=not continuing)
         if continuing:
@@ -486,16 +536,93 @@ class MultiTaskRecommender(BaseEstimator):
         self : MultiTaskRecommender
         """
         self._validate_params()
+        self._check_private_training(continuing=hasattr(self, "net_"))
         if isinstance(X, ParquetLog):
             return self._train_on_log(X, y, passes=1, fresh=not hasattr(self, "net_"))
         if not hasattr(self, "net_"):
             return self._fit_new(X, y, epochs=1)
         return self._continue_training(X, y, epochs=1)
 
+    def _check_private_training(self, continuing: bool) -> None:
+        """Refuse what differentially private training cannot do, naming the parameter and why."""
+        if continuing and (self.dp_epsilon is None) != (self._privacy() is None):
+            raise ValueError(
+                f"dp_epsilon={self.dp_epsilon!r} differs from the fitted model's (trained "
+                f"{'with' if self._privacy() is not None else 'without'} differential "
+                "privacy); continuing would mix the two. Refit with warm_start=False."
+            )
+        if self.dp_epsilon is None:
+            return
+        import_opacus()
+        # Each entry: (refused, why). The guarantee is per row: nothing of one
+        # row may reach another row's gradient, and nothing unnoised may steer training.
+        refused = [
+            (
+                self.interaction_history,
+                "interaction_history=True pools every user's and item's interactions into "
+                "each row's inputs, so one row's data would reach the gradients of many",
+            ),
+            (
+                self.resample_negatives,
+                "resample_negatives=True draws each negative from the other rows' "
+                "interactions (the items a user never interacted with)",
+            ),
+            (self.batch_norm, "batch_norm=True normalizes each row by its batch's statistics"),
+            (
+                self.loss_weighting != "equal",
+                f"loss_weighting={self.loss_weighting!r} weighs the tasks from unclipped, "
+                "un-noised batch statistics (use 'equal', with task_weights if needed)",
+            ),
+            (
+                self.max_grad_norm is not None,
+                "max_grad_norm clips the batch gradient; dp_max_grad_norm clips each row's",
+            ),
+            (
+                self.record_task_affinity,
+                "record_task_affinity=True logs un-noised gradients of the training rows",
+            ),
+            (self.distributed, "distributed=True is not supported with differential privacy"),
+        ]
+        for is_refused, why in refused:
+            if is_refused:
+                raise ValueError(f"dp_epsilon={self.dp_epsilon} cannot be used here: {why}.")
+
+    def _privacy(self) -> Any:
+        """The net's DP-SGD callback, or None for a model trained without privacy."""
+        if not hasattr(self, "net_"):
+            return None
+        return dict(self.net_.callbacks_).get("privacy")
+
+    def _record_privacy(self, warn: bool = True) -> None:
+        """Set ``privacy_spent_`` and ``noise_multiplier_`` from the accountant."""
+        privacy = self._privacy()
+        if privacy is None:
+            for name in ("privacy_spent_", "noise_multiplier_"):
+                self.__dict__.pop(name, None)
+            return
+        self.privacy_spent_ = privacy.spent()
+        self.noise_multiplier_ = privacy.noise_multiplier_
+        epsilon, delta = self.privacy_spent_
+        if warn and epsilon > privacy.target_epsilon:
+            warnings.warn(
+                f"This model has now spent epsilon={epsilon:.3g} (delta={delta:g}), more than "
+                f"dp_epsilon={privacy.target_epsilon}: the noise was calibrated for "
+                f"{privacy.epochs} epochs and the model has trained more (partial_fit, "
+                "warm_start). Fit a new model to stay within the budget.",
+                UserWarning,
+                stacklevel=5,
+            )
+
     def _train_on_log(
         self, log: ParquetLog, y: Any, passes: int, fresh: bool
     ) -> MultiTaskRecommender:
         """``passes`` passes over ``log``, one training call per chunk (fresh: a new model)."""
+        if self.dp_epsilon is not None:
+            raise ValueError(
+                f"dp_epsilon={self.dp_epsilon} cannot train on a ParquetLog: each chunk would "
+                "be its own sampling pass, which the privacy accounting does not cover; "
+                "read the log into a DataFrame."
+            )
         targets = check_log_training(self.get_params(deep=False), log, y)
         accelerator = make_accelerator(self.device) if self.distributed else None
         for _ in range(passes):
@@ -556,6 +683,10 @@ class MultiTaskRecommender(BaseEstimator):
             verbose = spec.params["verbose"] if accelerator.is_main_process else 0
             params = {**spec.params, "device": str(accelerator.device), "verbose": verbose}
             spec = dataclasses.replace(spec, params=params)
+        if self.dp_epsilon is not None:
+            spec = dataclasses.replace(
+                spec, params={**spec.params, "dp_delta": self._dp_delta(len(dataset))}
+            )
         # Fork the global torch RNG: seeding for reproducibility must not
         # change the random stream of the user's own code.
         with torch.random.fork_rng(devices=[]):
@@ -564,7 +695,21 @@ class MultiTaskRecommender(BaseEstimator):
             self.net_.initialize()
             self._train(dataset, epochs, accelerator, train_steps)
         self.n_iter_ = len(self.net_.history)
+        self._record_privacy()
         return self
+
+    def _dp_delta(self, n_samples: int) -> float:
+        """The delta in force: ``dp_delta``, or ``1 / n_samples`` rounded down to a power of 10."""
+        if self.dp_delta is None:
+            return default_delta(n_samples)
+        if self.dp_delta > 1.0 / n_samples:
+            warnings.warn(
+                f"dp_delta={self.dp_delta} is above 1 / n_samples = {1.0 / n_samples:.3g}: "
+                "a guarantee with such a delta allows releasing some rows outright.",
+                UserWarning,
+                stacklevel=5,
+            )
+        return float(self.dp_delta)
 
     def _accelerator(self, dataset: TensorDictDataset, rows_shared: bool = True) -> Any:
         """An Accelerator for ``distributed=True`` (``None`` otherwise), after checks.
@@ -617,9 +762,12 @@ class MultiTaskRecommender(BaseEstimator):
             self.net_.partial_fit(dataset, y=None, epochs=epochs)
         finally:
             # The fitted model is a plain one: it predicts, pickles and saves
-            # as any other (the accelerator belongs to this launch).
+            # as any other (the accelerator belongs to this launch, and the
+            # per-sample gradient hooks to this training call).
             self.net_.accelerator = None
             self.net_.train_steps = None
+            if self._privacy() is not None:
+                self._privacy().release(self.net_)
 
     def _seed(self) -> int:
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
@@ -660,6 +808,7 @@ class MultiTaskRecommender(BaseEstimator):
             before = len(self.net_.history)
             self._train(dataset, epochs, accelerator, train_steps)
         self.n_iter_ += len(self.net_.history) - before
+        self._record_privacy()
         return self
 
     def _features(self, X: pd.DataFrame) -> NetworkInputs:
@@ -1097,9 +1246,15 @@ class MultiTaskRecommender(BaseEstimator):
         for name, value in saved.fitted.items():
             setattr(self, name, value)
         self._y_layout = saved.target_layout
-        self.net_ = build_net(self._network_spec(saved.text_dim), self._seed())
+        spec = self._network_spec(saved.text_dim)
+        if saved.privacy is not None:
+            spec = dataclasses.replace(
+                spec, params={**spec.params, "dp_delta": saved.privacy["delta"]}
+            )
+        self.net_ = build_net(spec, self._seed())
         self.net_.initialize()
         saved.restore_states(self.net_)
+        self._record_privacy(warn=False)
         return self
 
     # ------------------------------------------------------------- serving

@@ -304,7 +304,11 @@ def save_model(model: Any, path: str | os.PathLike, *, target_layout: str) -> Pa
         "text_dim": int(net.module_.embeddings[0].text_dim),
         "optimizer": _optimizer_to_json(net.optimizer_, tensors),
         "history": _history_to_json(net.history),
+        "privacy": None,
     }
+    privacy = dict(net.callbacks_).get("privacy")
+    if privacy is not None:
+        fitted["privacy"] = to_json(privacy.state(), "the privacy accounting")
     if hasattr(model, "catalog_"):
         fitted["catalog_"] = _catalog_to_json(model.catalog_)
         tensors["catalog.interactions_"] = torch.as_tensor(model.catalog_.interactions_)
@@ -508,6 +512,7 @@ class SavedModel:
     tensors: dict = field(repr=False)
     optimizer: dict | None = field(default=None, repr=False)
     history: list = field(default_factory=list, repr=False)
+    privacy: dict | None = None
 
     def restore_states(self, net: Any) -> None:
         """Load the weights, loss-weighting state, optimizer state and history into ``net``.
@@ -544,6 +549,9 @@ class SavedModel:
                 ) from None
         net.history_.clear()
         net.history_.extend(self.history)
+        if self.privacy is not None:
+            # The accountant continues from every step taken before the save.
+            dict(net.callbacks_)["privacy"].restore(self.privacy)
 
 
 def _resolve_device(device: str | None, params: dict) -> str:
@@ -595,4 +603,5 @@ def read_model(path: str | os.PathLike, device: str | None = None) -> SavedModel
         tensors=tensors,
         optimizer=spec.get("optimizer"),
         history=from_json(spec.get("history", [])),
+        privacy=from_json(spec.get("privacy")),
     )

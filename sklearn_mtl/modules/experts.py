@@ -107,7 +107,8 @@ class ExpertBank(nn.Module):
             return x.unsqueeze(1).expand(n, self.n_experts, x.shape[1])
         h = x
         for linear, norm in zip(self.layers, self.norms, strict=True):
-            h = norm(linear(h).reshape(n, -1)).view(n, self.n_experts, -1)
+            h = linear(h)
+            h = norm(h.reshape(n, h.shape[1] * h.shape[2])).view(h.shape)
             h = self.dropout(torch.relu(h))
         return h
 

@@ -12,6 +12,7 @@ from .callbacks import (
     TaskValidationMetrics,
 )
 from .net import MultiTaskLoss, MultiTaskNet
+from .privacy import PrivateTraining
 from .resampling import NegativeResampling
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "MultiTaskLoss",
     "MultiTaskNet",
     "NegativeResampling",
+    "PrivateTraining",
     "RestartingLRScheduler",
     "TaskAffinityLogging",
     "TaskValidationMetrics",

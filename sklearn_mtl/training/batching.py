@@ -50,6 +50,14 @@ class BatchSlicer:
         first batches when it has fewer: processes that train on different
         rows (each its own part of a Parquet log) must all make the same
         number of steps. ``None``: every batch once.
+    poisson : bool, default=False
+        Poisson sampling, which the privacy accounting of DP-SGD assumes: an
+        epoch makes ``ceil(n_samples / batch_size)`` steps and each step takes
+        every row independently with probability one over that number (as
+        Opacus's ``DPDataLoader`` does). Batch sizes then vary around
+        ``batch_size``; a row may be in several steps of an epoch, or in
+        none. Needs ``shuffle`` (the draws are seeded as the shuffling order
+        is) and one shard.
 
     Examples
     --------
@@ -71,6 +79,7 @@ class BatchSlicer:
         n_shards: int = 1,
         shard: int = 0,
         n_steps: int | None = None,
+        poisson: bool = False,
     ) -> None:
         self.dataset = dataset
         self.batch_size = batch_size
@@ -80,6 +89,7 @@ class BatchSlicer:
         self.n_shards = n_shards
         self.shard = shard
         self.n_steps = n_steps
+        self.poisson = poisson
 
     def _bounds(self) -> list[tuple[int, int]]:
         n_samples, size = len(self.dataset), self.batch_size
@@ -98,10 +108,19 @@ class BatchSlicer:
         return bounds
 
     def __len__(self) -> int:
+        if self.poisson:
+            return max(1, -(-len(self.dataset) // self.batch_size))
         return len(self._bounds())
 
+    @property
+    def sample_rate(self) -> float:
+        """Probability that a step of a ``poisson`` pass takes a given row."""
+        return 1.0 / len(self)
+
     def __iter__(self) -> Iterator[Batch]:
-        if self.shuffle:
+        if self.poisson:
+            yield from self._poisson_batches()
+        elif self.shuffle:
             seed = None if self.random_state is None else [self.random_state, self.epoch]
             order = torch.from_numpy(np.random.default_rng(seed).permutation(len(self.dataset)))
             for start, stop in self._bounds():
@@ -109,6 +128,16 @@ class BatchSlicer:
         else:
             for start, stop in self._bounds():
                 yield self.dataset[start:stop]
+
+    def _poisson_batches(self) -> Iterator[Batch]:
+        if not self.shuffle or self.n_shards > 1 or self.n_steps is not None:
+            raise ValueError("poisson=True needs shuffle=True, one shard and n_steps=None.")
+        seed = None if self.random_state is None else [self.random_state, self.epoch]
+        rng = np.random.default_rng(seed)
+        n_samples, rate = len(self.dataset), self.sample_rate
+        for _ in range(len(self)):
+            rows = np.flatnonzero(rng.random(n_samples) < rate)
+            yield self.dataset[torch.from_numpy(rows)]
 
 
 class HoldoutSplit:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 
 import torch
@@ -33,24 +34,47 @@ class MultiTaskLoss(nn.Module):
         A built strategy that turns the vector of task losses into gradients.
     task_weights : sequence of float
         Constant factor of each task's loss, applied before the strategy.
+    training_reduction : {"mean", "sum"}, default="mean"
+        How a training batch's rows make each task's loss: the mean over its
+        labelled rows, or their sum (differentially private training, where
+        each row's gradient must depend on that row alone). Validation
+        losses are always means.
     """
 
     def __init__(
-        self, tasks: Sequence[Task], weighting: LossWeighting, task_weights: Sequence[float]
+        self,
+        tasks: Sequence[Task],
+        weighting: LossWeighting,
+        task_weights: Sequence[float],
+        training_reduction: str = "mean",
     ) -> None:
         super().__init__()
+        if training_reduction not in ("mean", "sum"):
+            raise ValueError(
+                f"training_reduction must be 'mean' or 'sum'; got {training_reduction!r}."
+            )
         self.tasks = list(tasks)
         self.weighting = weighting
+        self.training_reduction = training_reduction
         self.register_buffer("task_weights", torch.tensor(list(task_weights), dtype=torch.float32))
+
+    def task_loss_sums(
+        self, outputs: Sequence[torch.Tensor], targets: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each task's summed loss over its labelled rows, and their numbers (two vectors)."""
+        sums, counts = zip(
+            *(
+                task.loss_sum(output, targets[:, j])
+                for j, (task, output) in enumerate(zip(self.tasks, outputs, strict=True))
+            ),
+            strict=True,
+        )
+        return torch.stack(sums), torch.stack(counts)
 
     def task_losses(self, outputs: Sequence[torch.Tensor], targets: torch.Tensor) -> torch.Tensor:
         """Vector of each task's mean loss over its labelled rows (unscaled)."""
-        return torch.stack(
-            [
-                task.loss(output, targets[:, j])
-                for j, (task, output) in enumerate(zip(self.tasks, outputs, strict=True))
-            ]
-        )
+        sums, counts = self.task_loss_sums(outputs, targets)
+        return sums / counts.clamp(min=1.0)
 
     def forward(self, task_losses: torch.Tensor) -> torch.Tensor:
         return self.weighting(self.task_weights * task_losses)
@@ -176,18 +200,23 @@ class MultiTaskNet(NeuralNet):
         self._training_mode = training
 
     def get_task_losses(self, y_pred, y_true, training: bool) -> torch.Tensor:
-        """Each task's loss on the batch (as the architecture asks it to be seen)."""
+        """Each task's mean loss on the batch (as the architecture asks it to be seen)."""
+        sums, counts = self._task_loss_sums(y_pred, y_true, training)
+        return sums / counts.clamp(min=1.0)
+
+    def _task_loss_sums(self, y_pred, y_true, training: bool):
+        """Each task's summed loss and labelled rows on the batch; logs and checks the means."""
         y_true = to_tensor(y_true, device=self.device)
         y_pred, y_true = self.module_.loss_view(y_pred, y_true)
-        task_losses = self.criterion_.task_losses(y_pred, y_true)
+        sums, counts = self.criterion_.task_loss_sums(y_pred, y_true)
         prefix = "train" if training else "valid"
         # One transfer for all tasks: each .item() would be a sync of its own.
-        values = task_losses.detach().cpu().tolist()
-        for task, value in zip(self.criterion_.tasks, values, strict=True):
+        means = (sums.detach() / counts.clamp(min=1.0)).cpu().tolist()
+        for task, value in zip(self.criterion_.tasks, means, strict=True):
             if not math.isfinite(value):
                 self._diverged(f"the {prefix} loss of task {task.name!r} is {value}")
             self.history.record_batch(f"{prefix}_{task.name}_loss", value)
-        return task_losses
+        return sums, counts
 
     def _diverged(self, what: str) -> None:
         # The history has one row per started epoch (skorch counts from 1).
@@ -221,8 +250,18 @@ class MultiTaskNet(NeuralNet):
         self._set_training(True)
         Xi, yi = unpack_data(batch)
         y_pred = self.infer(Xi, **fit_params)
-        task_losses = self.get_task_losses(y_pred, yi, training=True)
-        loss = self.criterion_.backward_step(task_losses, self.module_)
+        sums, counts = self._task_loss_sums(y_pred, yi, training=True)
+        means = sums / counts.clamp(min=1.0)
+        if self.criterion_.training_reduction == "sum":
+            with warnings.catch_warnings():
+                # Per-sample gradient hooks on the embeddings, whose inputs
+                # (codes) need no gradient: torch says so, and it is expected.
+                warnings.filterwarnings("ignore", message="Full backward hook is firing")
+                loss = self.criterion_.backward_step(sums, self.module_)
+            # The log shows the usual per-row loss, whatever the batch size.
+            loss = self.criterion_(means.detach())
+        else:
+            loss = self.criterion_.backward_step(means, self.module_)
         if not torch.isfinite(loss):
             # Finite task losses can still combine into a non-finite total
             # (a learned weight that overflowed).

@@ -1,0 +1,238 @@
+"""Differentially private training (DP-SGD) through Opacus, as a skorch callback.
+
+DP-SGD (Abadi et al., 2016) bounds what the trained weights can reveal about
+any one training row: every step computes each row's own gradient, clips it to
+an L2 norm of ``max_grad_norm``, sums the clipped gradients, adds Gaussian
+noise of standard deviation ``noise_multiplier * max_grad_norm`` and divides
+by the expected batch size. Rows are drawn by Poisson sampling (each row
+joins each step independently), for which Opacus's Rényi-DP accountant gives
+the ``(epsilon, delta)`` that the steps taken have spent.
+
+The pieces of that recipe live where the net already has a place for them:
+per-row loss sums in :class:`~sklearn_mtl.training.MultiTaskLoss`
+(``training_reduction="sum"``), Poisson batches in
+:class:`~sklearn_mtl.training.BatchSlicer` (``poisson=True``), and here the
+per-sample gradients (Opacus's hooks), the noisy optimizer (Opacus's
+``DPOptimizer``) and the accountant, attached for the duration of training so
+that the fitted network stays a plain PyTorch module.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import torch
+from skorch.callbacks import Callback
+
+__all__ = ["PrivateTraining", "default_delta", "import_opacus"]
+
+#: The accountant: Rényi DP gives an upper bound on epsilon (never below the
+#: true value), so the spent budget it reports is safe to promise.
+ACCOUNTANT = "rdp"
+#: Rényi orders searched for the tightest bound: Opacus's defaults, extended
+#: upwards, where small sampling rates and large noise put the optimum.
+ALPHAS = [1 + x / 10.0 for x in range(1, 100)] + list(range(12, 64)) + [
+    64, 80, 96, 128, 192, 256, 384, 512, 768, 1024,
+]  # fmt: skip
+
+
+def import_opacus() -> Any:
+    """The ``opacus`` package, or an ``ImportError`` that says how to install it."""
+    try:
+        import opacus
+    except ImportError as error:
+        raise ImportError(
+            "dp_epsilon trains with differential privacy through Opacus, which is not "
+            "installed: pip install 'sklearn-mtl[privacy]'"
+        ) from error
+    return opacus
+
+
+def default_delta(n_samples: int) -> float:
+    """``1 / n_samples`` rounded down to a power of 10: the default ``dp_delta``.
+
+    Delta bounds the probability that the guarantee fails outright; it must be
+    well below one over the number of rows, or the mechanism could release a
+    whole row and still satisfy it.
+
+    Examples
+    --------
+    >>> from sklearn_mtl.training.privacy import default_delta
+    >>> default_delta(80_000)
+    1e-05
+    """
+    return 10.0 ** math.floor(math.log10(1.0 / max(int(n_samples), 1)))
+
+
+class PrivateTraining(Callback):
+    """DP-SGD for a :class:`~sklearn_mtl.training.MultiTaskNet`, with privacy accounting.
+
+    The noise multiplier is calibrated once, at the first epoch the callback
+    sees, so that ``epochs`` epochs at that epoch's sampling rate spend at
+    most ``target_epsilon``; every later step of this net (more epochs,
+    ``partial_fit`` calls) reuses it, and the accountant composes all of them.
+
+    The net's criterion must sum the training loss over rows
+    (``training_reduction="sum"``) and its training iterator must draw
+    Poisson batches (``BatchSlicer(poisson=True)``).
+
+    Parameters
+    ----------
+    target_epsilon : float
+        The privacy budget of ``epochs`` epochs.
+    target_delta : float
+        The delta of the guarantee.
+    max_grad_norm : float
+        Each row's gradient is clipped to this L2 norm.
+    epochs : int
+        The epochs the budget is planned for.
+    random_state : int, default=None
+        Seeds the noise.
+
+    Attributes
+    ----------
+    noise_multiplier_ : float or None
+        Standard deviation of the noise over ``max_grad_norm`` (None before
+        the first epoch).
+    accountant_ : opacus.accountants.RDPAccountant
+        Every noisy step taken: ``(noise_multiplier, sample_rate, n_steps)``.
+    """
+
+    def __init__(
+        self,
+        target_epsilon: float,
+        target_delta: float,
+        max_grad_norm: float,
+        epochs: int,
+        random_state: int | None = None,
+    ) -> None:
+        self.target_epsilon = target_epsilon
+        self.target_delta = target_delta
+        self.max_grad_norm = max_grad_norm
+        self.epochs = epochs
+        self.random_state = random_state
+
+    def initialize(self) -> PrivateTraining:
+        from opacus.accountants import RDPAccountant
+
+        self.noise_multiplier_ = None
+        self.accountant_ = RDPAccountant()
+        self._per_sample = None
+        self._generator = None
+        return self
+
+    # ---------------------------------------------------------- accounting
+
+    def spent(self) -> tuple[float, float]:
+        """``(epsilon, delta)`` of every step taken so far (epsilon 0 before any)."""
+        if not self.accountant_.history:
+            return 0.0, float(self.target_delta)
+        epsilon = self.accountant_.get_epsilon(delta=self.target_delta, alphas=ALPHAS)
+        return float(epsilon), float(self.target_delta)
+
+    def state(self) -> dict:
+        """The calibration and the steps taken, for saving."""
+        return {
+            "noise_multiplier": self.noise_multiplier_,
+            "delta": float(self.target_delta),
+            "history": [list(map(float, step)) for step in self.accountant_.history],
+        }
+
+    def restore(self, state: dict) -> None:
+        """Continue from :meth:`state` (a loaded model spends on top of what it had spent)."""
+        self.noise_multiplier_ = state["noise_multiplier"]
+        self.target_delta = state["delta"]
+        self.accountant_.history = [
+            (float(sigma), float(rate), int(steps)) for sigma, rate, steps in state["history"]
+        ]
+
+    def _calibrate(self, sample_rate: float, steps_per_epoch: int) -> float:
+        from opacus.accountants.utils import get_noise_multiplier
+
+        try:
+            return get_noise_multiplier(
+                target_epsilon=self.target_epsilon,
+                target_delta=self.target_delta,
+                sample_rate=sample_rate,
+                steps=self.epochs * steps_per_epoch,
+                accountant=ACCOUNTANT,
+                alphas=ALPHAS,
+            )
+        except ValueError as error:
+            raise ValueError(
+                f"dp_epsilon={self.target_epsilon} cannot be reached over {self.epochs} epochs "
+                f"of {steps_per_epoch} steps: {error} Raise dp_epsilon, or train fewer epochs "
+                "on more rows."
+            ) from None
+
+    # ------------------------------------------------------------ training
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs) -> None:
+        from opacus import GradSampleModule
+
+        if net.criterion_.training_reduction != "sum":
+            raise ValueError("PrivateTraining needs a criterion with training_reduction='sum'.")
+        with warnings.catch_warnings():
+            # Opacus reports every layer it handles with functorch; that is expected.
+            warnings.simplefilter("ignore", UserWarning)
+            # Hooks on the network's own layers: module_ stays the plain network.
+            self._per_sample = GradSampleModule(net.module_, loss_reduction="sum", strict=True)
+        if self._generator is None:
+            self._generator = torch.Generator(device=net.device)
+            if self.random_state is not None:
+                self._generator.manual_seed(int(self.random_state))
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs) -> None:
+        from opacus.optimizers import DPOptimizer
+
+        iterator = net.get_iterator(dataset_train, training=True)
+        if not getattr(iterator, "poisson", False):
+            raise ValueError("PrivateTraining needs an iterator_train that draws Poisson batches.")
+        rate, n_steps = iterator.sample_rate, len(iterator)
+        if self.noise_multiplier_ is None:
+            self.noise_multiplier_ = self._calibrate(rate, n_steps)
+        sigma = self.noise_multiplier_
+        optimizer = DPOptimizer(
+            net.optimizer_,
+            noise_multiplier=sigma,
+            max_grad_norm=self.max_grad_norm,
+            expected_batch_size=len(dataset_train) * rate,
+            loss_reduction="mean",
+            generator=self._generator,
+        )
+        optimizer.attach_step_hook(
+            lambda _: self.accountant_.step(noise_multiplier=sigma, sample_rate=rate)
+        )
+        net.optimizer_ = optimizer
+
+    def on_epoch_end(self, net, **kwargs) -> None:
+        self._unwrap_optimizer(net)
+
+    def on_train_end(self, net, X=None, y=None, **kwargs) -> None:
+        self.release(net)
+
+    def release(self, net) -> None:
+        """Detach everything DP-SGD attached to ``net`` (idempotent; also after an error)."""
+        self._unwrap_optimizer(net)
+        if self._per_sample is not None:
+            self._per_sample.cleanup()
+            self._per_sample = None
+        for parameter in net.module_.parameters():
+            # The optimizer's per-parameter sums: nothing of a batch outlives its step.
+            if hasattr(parameter, "summed_grad"):
+                del parameter.summed_grad
+
+    @staticmethod
+    def _unwrap_optimizer(net) -> None:
+        original = getattr(net.optimizer_, "original_optimizer", None)
+        if original is not None:
+            net.optimizer_ = original
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        # Hooks belong to a training run; a generator does not pickle.
+        state["_per_sample"] = None
+        state["_generator"] = None
+        return state
