@@ -137,13 +137,13 @@ class Task(ABC):
         with no labelled row gives a zero that is still attached to the graph,
         so the backward pass never breaks and never needs a host sync.
         """
-        total, n_labelled = self.loss_sum(output, target)
-        return total / n_labelled.clamp(min=1.0)
+        per_row, labelled = self.row_losses(output, target)
+        return per_row.sum() / labelled.sum().clamp(min=1.0)
 
-    def loss_sum(
+    def row_losses(
         self, output: torch.Tensor, target: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Sum of the loss over the labelled rows of the batch, and their number.
+        """Each row's loss (0 where unlabelled) and the float mask of labelled rows.
 
         Each row's term depends on that row alone, which differentially
         private training needs (a mean over the labelled rows would make
@@ -153,7 +153,7 @@ class Task(ABC):
         safe_target = torch.where(labelled, target, torch.zeros_like(target))
         per_row = self.elementwise_loss(output, safe_target)
         mask = labelled.to(per_row.dtype)
-        return (per_row * mask).sum(), mask.sum()
+        return per_row * mask, mask
 
     def labelled(self, y: pd.Series) -> np.ndarray:
         """Boolean mask of the rows of ``y`` that carry a label."""

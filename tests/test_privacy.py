@@ -63,33 +63,46 @@ def test_every_architecture_trains_privately_within_the_budget(log, params):
 
 @pytest.mark.filterwarnings("ignore:Full backward hook is firing")
 @pytest.mark.parametrize("architecture", ["shared_bottom", "mmoe", "ple", "esmm"])
-def test_each_rows_gradient_is_that_rows_own_loss_gradient(log, architecture):
-    """The heart of the guarantee: clipping bounds each row only if no row reaches another."""
+def test_the_step_gradient_is_the_sum_of_each_rows_own_gradient_clipped(log, architecture):
+    """The heart of the guarantee: each row's gradient is its own loss's, clipped alone."""
     X, y = log
     extra = dict(esmm_chain=["click", "like"]) if architecture == "esmm" else {}
     model = private(architecture=architecture, max_epochs=1, **extra).fit(X, y)
-    net = model.net_
+    net, privacy = model.net_, model._privacy()
     Y = model._encode_targets(model._targets_frame(y, n_samples=len(X), reset=False))
     dataset = TensorDictDataset(model._features(X), Y)
     module = net.module_.train()
-    batch = torch.arange(12)
+    parameters = list(module.parameters())
 
-    hooks = opacus.GradSampleModule(module, loss_reduction="sum", strict=True)
+    def row_loss(rows):
+        features, targets = dataset[torch.as_tensor(rows)]
+        task_rows, _ = net._task_row_losses(module(**features), targets, training=True)
+        return net.criterion_.row_totals(task_rows)
+
+    # Each row alone, without any hook: its gradient and its norm.
+    gradients = []
+    for row in range(12):
+        module.zero_grad()
+        row_loss([row]).sum().backward()
+        gradients.append([p.grad.clone() for p in parameters])
+    norms = torch.stack([torch.sqrt(sum((g**2).sum() for g in grads)) for grads in gradients])
+    bound = float(norms.median())  # half of the rows are clipped, half are not
+    factors = [min(1.0, bound / (float(norm) + 1e-6)) for norm in norms]
+    expected = [
+        sum(factor * grads[k] for factor, grads in zip(factors, gradients, strict=True))
+        for k in range(len(parameters))
+    ]
+
+    privacy.max_grad_norm = bound
+    privacy.on_train_begin(net)
     try:
-        features, targets = dataset[batch]
         module.zero_grad()
-        sums, _ = net._task_loss_sums(module(**features), targets, training=True)
-        net.criterion_(sums).backward()
-        per_row = {name: p.grad_sample.clone() for name, p in module.named_parameters()}
+        net.row_backward_(row_loss(list(range(12))))
+        for parameter, value in zip(parameters, expected, strict=True):
+            torch.testing.assert_close(parameter.grad, value, atol=1e-5, rtol=1e-4)
     finally:
-        hooks.cleanup()
-    for row in (0, 5, 11):
-        module.zero_grad()
-        features, targets = dataset[batch[row : row + 1]]
-        sums, _ = net._task_loss_sums(module(**features), targets, training=True)
-        net.criterion_(sums).backward()
-        for name, p in module.named_parameters():
-            torch.testing.assert_close(per_row[name][row], p.grad, atol=1e-5, rtol=1e-4)
+        privacy.release(net)
+    assert "row_backward_" not in net.__dict__
 
 
 def test_poisson_batches_take_each_row_independently_at_the_sampling_rate():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 
 import torch
@@ -58,23 +57,31 @@ class MultiTaskLoss(nn.Module):
         self.training_reduction = training_reduction
         self.register_buffer("task_weights", torch.tensor(list(task_weights), dtype=torch.float32))
 
-    def task_loss_sums(
+    def task_row_losses(
         self, outputs: Sequence[torch.Tensor], targets: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Each task's summed loss over its labelled rows, and their numbers (two vectors)."""
-        sums, counts = zip(
+        """Each task's loss on each row, shape (n_tasks, n_rows), and its labelled-row counts."""
+        rows, masks = zip(
             *(
-                task.loss_sum(output, targets[:, j])
+                task.row_losses(output, targets[:, j])
                 for j, (task, output) in enumerate(zip(self.tasks, outputs, strict=True))
             ),
             strict=True,
         )
-        return torch.stack(sums), torch.stack(counts)
+        return torch.stack(rows), torch.stack(masks).sum(dim=1)
 
     def task_losses(self, outputs: Sequence[torch.Tensor], targets: torch.Tensor) -> torch.Tensor:
         """Vector of each task's mean loss over its labelled rows (unscaled)."""
-        sums, counts = self.task_loss_sums(outputs, targets)
-        return sums / counts.clamp(min=1.0)
+        rows, counts = self.task_row_losses(outputs, targets)
+        return rows.sum(dim=1) / counts.clamp(min=1.0)
+
+    def row_totals(self, task_rows: torch.Tensor) -> torch.Tensor:
+        """Each row's loss: its task losses scaled by ``task_weights`` and summed.
+
+        The loss of ``training_reduction="sum"``, whose tasks are combined by
+        a plain weighted sum (the ``"equal"`` weighting).
+        """
+        return (self.task_weights.unsqueeze(1) * task_rows).sum(dim=0)
 
     def forward(self, task_losses: torch.Tensor) -> torch.Tensor:
         return self.weighting(self.task_weights * task_losses)
@@ -107,6 +114,12 @@ class MultiTaskNet(NeuralNet):
     and each process trains on its own shard of the batches (or, with
     ``train_steps``, on its own rows for exactly that many steps); ``module_``
     stays the plain network throughout.
+
+    With a criterion of ``training_reduction="sum"``, each training batch's
+    loss is a vector of row losses; ``row_backward_`` (set by
+    :class:`~sklearn_mtl.training.PrivateTraining` for the duration of
+    training) turns it into gradients, clipping each row's, and their plain
+    sum is differentiated otherwise.
     """
 
     def __init__(self, *args, accelerator=None, train_steps=None, **kwargs) -> None:
@@ -176,6 +189,7 @@ class MultiTaskNet(NeuralNet):
         # An accelerator belongs to the processes of one launch.
         state["accelerator"] = None
         state.pop("ddp_module_", None)
+        state.pop("row_backward_", None)
         return state
 
     def initialize(self) -> MultiTaskNet:
@@ -201,22 +215,22 @@ class MultiTaskNet(NeuralNet):
 
     def get_task_losses(self, y_pred, y_true, training: bool) -> torch.Tensor:
         """Each task's mean loss on the batch (as the architecture asks it to be seen)."""
-        sums, counts = self._task_loss_sums(y_pred, y_true, training)
-        return sums / counts.clamp(min=1.0)
+        rows, counts = self._task_row_losses(y_pred, y_true, training)
+        return rows.sum(dim=1) / counts.clamp(min=1.0)
 
-    def _task_loss_sums(self, y_pred, y_true, training: bool):
-        """Each task's summed loss and labelled rows on the batch; logs and checks the means."""
+    def _task_row_losses(self, y_pred, y_true, training: bool):
+        """Each task's loss on each row and its labelled rows; logs and checks the task means."""
         y_true = to_tensor(y_true, device=self.device)
         y_pred, y_true = self.module_.loss_view(y_pred, y_true)
-        sums, counts = self.criterion_.task_loss_sums(y_pred, y_true)
+        rows, counts = self.criterion_.task_row_losses(y_pred, y_true)
         prefix = "train" if training else "valid"
         # One transfer for all tasks: each .item() would be a sync of its own.
-        means = (sums.detach() / counts.clamp(min=1.0)).cpu().tolist()
+        means = (rows.detach().sum(dim=1) / counts.clamp(min=1.0)).cpu().tolist()
         for task, value in zip(self.criterion_.tasks, means, strict=True):
             if not math.isfinite(value):
                 self._diverged(f"the {prefix} loss of task {task.name!r} is {value}")
             self.history.record_batch(f"{prefix}_{task.name}_loss", value)
-        return sums, counts
+        return rows, counts
 
     def _diverged(self, what: str) -> None:
         # The history has one row per started epoch (skorch counts from 1).
@@ -250,14 +264,13 @@ class MultiTaskNet(NeuralNet):
         self._set_training(True)
         Xi, yi = unpack_data(batch)
         y_pred = self.infer(Xi, **fit_params)
-        sums, counts = self._task_loss_sums(y_pred, yi, training=True)
-        means = sums / counts.clamp(min=1.0)
+        rows, counts = self._task_row_losses(y_pred, yi, training=True)
+        means = rows.sum(dim=1) / counts.clamp(min=1.0)
         if self.criterion_.training_reduction == "sum":
-            with warnings.catch_warnings():
-                # Per-sample gradient hooks on the embeddings, whose inputs
-                # (codes) need no gradient: torch says so, and it is expected.
-                warnings.filterwarnings("ignore", message="Full backward hook is firing")
-                loss = self.criterion_.backward_step(sums, self.module_)
+            row_totals = self.criterion_.row_totals(rows)
+            # Differentially private training clips each row's gradient.
+            backward = self.__dict__.get("row_backward_", lambda totals: totals.sum().backward())
+            backward(row_totals)
             # The log shows the usual per-row loss, whatever the batch size.
             loss = self.criterion_(means.detach())
         else:
