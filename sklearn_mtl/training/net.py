@@ -263,10 +263,16 @@ class MultiTaskNet(NeuralNet):
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
         Xi, yi = unpack_data(batch)
+        summed = self.criterion_.training_reduction == "sum"
+        if summed and len(yi) == 0:
+            # A Poisson batch that drew no row: nothing to forward; the step
+            # (noise alone, for private training) still happens.
+            self.__dict__.get("row_backward_", lambda totals: None)(yi.new_zeros(0))
+            return {"loss": yi.new_zeros(()), "y_pred": None}
         y_pred = self.infer(Xi, **fit_params)
         rows, counts = self._task_row_losses(y_pred, yi, training=True)
         means = rows.sum(dim=1) / counts.clamp(min=1.0)
-        if self.criterion_.training_reduction == "sum":
+        if summed:
             row_totals = self.criterion_.row_totals(rows)
             # Differentially private training clips each row's gradient.
             backward = self.__dict__.get("row_backward_", lambda totals: totals.sum().backward())

@@ -225,16 +225,10 @@ class PrivateTraining(Callback):
         """Leave in ``.grad`` the sum over rows of each row's gradient clipped to the bound."""
         hooks = self._per_sample
         if len(row_losses) == 0:
-            # A Poisson draw may take no row: the step still happens (the
-            # accountant counts it), with noise alone.
-            # Opacus's hooks have recorded the (empty) forward pass; with no
-            # backward pass to consume it, clear what they hold.
+            # A Poisson draw may take no row (the net then skips the forward
+            # pass): the step still happens, with noise alone, and is counted.
             for parameter in hooks.trainable_parameters:
                 parameter.grad = torch.zeros_like(parameter)
-                parameter._forward_counter = 0
-            for layer in hooks._module.modules():
-                layer.__dict__.pop("activations", None)
-                layer.__dict__.pop("max_batch_len", None)
             return
         with warnings.catch_warnings():
             # The embeddings' inputs (codes) need no gradient: torch says so; expected.
