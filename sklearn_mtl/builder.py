@@ -32,7 +32,7 @@ from .modules import (
     MultiTaskNetwork,
     Tower,
 )
-from .modules.growth import load_grown_state
+from .modules.growth import load_grown_state, load_kept_rows
 from .schema import FeatureSchema
 from .tasks import Task
 from .training import (
@@ -54,6 +54,7 @@ __all__ = [
     "build_module",
     "build_net",
     "grow_network",
+    "shrink_network",
     "history_dropout",
     "task_weight_vector",
 ]
@@ -384,4 +385,28 @@ def grow_network(net: MultiTaskNet, spec: NetworkSpec) -> None:
     new.train(old.training)
     net.module_ = new
     # The optimizer's moments belong to the old tensors; new tables start afresh.
+    net.initialize_optimizer()
+
+
+def shrink_network(
+    net: MultiTaskNet, spec: NetworkSpec, kept_codes: Mapping[int, np.ndarray]
+) -> None:
+    """Rebuild ``net``'s module for vocabularies that lost categories.
+
+    ``kept_codes`` maps the position of a categorical column to the old codes
+    that remain, in order (0, the unseen code, first): the rows its tables
+    keep. The rows of the removed categories are gone from the weights and,
+    with a fresh optimizer, from the optimizer's moments.
+    """
+    old = net.module_
+    new = build_module(spec).to(net.device)
+    rows = {}
+    for prefix, layer in new.named_modules():
+        if isinstance(layer, FeatureEmbedding):
+            for position, codes in kept_codes.items():
+                for name in layer.tables_indexed_by(position):
+                    rows[f"{prefix}.{name}"] = torch.as_tensor(codes)
+    load_kept_rows(new, old.state_dict(), rows)
+    new.train(old.training)
+    net.module_ = new
     net.initialize_optimizer()

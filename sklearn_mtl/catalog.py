@@ -202,6 +202,29 @@ class Catalog:
         self.schema_ = schema
         return changed
 
+    def forget(
+        self,
+        users: Sequence[Hashable],
+        items: Sequence[Hashable],
+        new_user_codes: np.ndarray,
+        new_item_codes: np.ndarray,
+        schema: FeatureSchema,
+    ) -> None:
+        """Drop ``users`` and ``items``: their descriptions and every interaction they had.
+
+        ``schema`` has already removed them from its vocabularies;
+        ``new_user_codes`` and ``new_item_codes`` map each old code to its new
+        one (-1 for the removed).
+        """
+        self.users_ = self.users_[~self.users_.index.isin(list(users))]
+        self.items_ = self.items_[~self.items_.index.isin(list(items))]
+        old_users, old_items = self.interaction_codes()
+        user_codes, item_codes = new_user_codes[old_users], new_item_codes[old_items]
+        kept = (user_codes >= 0) & (item_codes >= 0)
+        self.n_item_codes_ = len(schema.vocabularies_[self.item_col]) + 1
+        self.interactions_ = np.unique(user_codes[kept] * self.n_item_codes_ + item_codes[kept])
+        self.schema_ = schema
+
     def _keys(self, X: pd.DataFrame, schema: FeatureSchema, interactions: np.ndarray) -> np.ndarray:
         """Keys ``user_code * n_item_codes_ + item_code`` of the interaction rows of ``X``."""
         users = schema.encode_categorical(self.user_col, X[self.user_col])[interactions]

@@ -30,7 +30,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._docstring import fill_registry_names
-from .builder import NetworkSpec, build_net, grow_network
+from .builder import NetworkSpec, build_net, grow_network, shrink_network
 from .catalog import fit_catalog, interaction_rows
 from .datasets import ParquetLog
 from .distributed import (
@@ -1161,6 +1161,141 @@ class MultiTaskRecommender(BaseEstimator):
         reasons = self.explain(top[self.user_col], top[self.item_col], n_reasons, rank_by)
         reasons = reasons[reasons["task"] == "score"].drop(columns="task")
         return top.merge(reasons, on=[self.user_col, self.item_col], how="left")
+
+    # ------------------------------------------------------------ forgetting
+
+    @limits_threads
+    def forget(
+        self,
+        users: Any = None,
+        items: Any = None,
+        *,
+        X: Any = None,
+        y: Any = None,
+        refit_epochs: int = 0,
+    ) -> MultiTaskRecommender:
+        """Forget users and items: afterwards they are scored as ids never seen in ``fit``.
+
+        Honours a deletion request without retraining from scratch. Each
+        forgotten id leaves its vocabulary (the other ids keep their trained
+        embeddings), so it now gets the unseen code, as a new id does; its
+        embedding rows, its row of the catalog (its features), its
+        interactions (for ``exclude_seen``) and its share of everyone else's
+        pooled ``interaction_history`` are gone, from the model and from the
+        optimizer's state (which restarts). Nothing of them is left in a file
+        that :meth:`save` writes afterwards; ``categories``, when it lists
+        them, drops them too.
+
+        What the forgotten rows taught the shared layers and towers stays in
+        those weights. ``refit_epochs`` more epochs on the remaining data
+        (``X``, ``y``, which must not hold the forgotten ids) move them
+        away from it; only a refit from scratch removes it exactly. The
+        numeric scalers and the text encoders keep what they learned in
+        ``fit``.
+
+        Parameters
+        ----------
+        users, items : array-like, default=None
+            Ids to forget; each must be known to the model.
+        X, y : DataFrame and targets, default=None
+            The remaining training data, to train on for ``refit_epochs``.
+        refit_epochs : int, default=0
+            Epochs of training on ``X``, ``y`` after forgetting (as
+            :meth:`partial_fit` calls: with ``dp_epsilon`` they add to
+            ``privacy_spent_``).
+
+        Returns
+        -------
+        self : MultiTaskRecommender
+
+        Examples
+        --------
+        >>> from sklearn_mtl import MultiTaskRecommender
+        >>> from sklearn_mtl.datasets import make_recommendation_tasks
+        >>> X, y = make_recommendation_tasks(n_samples=2000, random_state=0)
+        >>> model = MultiTaskRecommender(user_col="user_id", item_col="item_id",
+        ...                              max_epochs=2, random_state=0).fit(X, y)
+        >>> _ = model.forget(users=["u1"])
+        >>> "u1" in model.schema_.vocabularies_["user_id"]
+        False
+        >>> forgotten = model.score_pairs(["u1"], ["i23"]).drop(columns="user_id")
+        >>> forgotten.equals(model.score_pairs(["new"], ["i23"]).drop(columns="user_id"))
+        True
+        """
+        check_is_fitted(self)
+        if not hasattr(self, "catalog_"):
+            raise ValueError(
+                "forget needs a model fitted with user_col and item_col, which name the "
+                "user and item id columns of X."
+            )
+        if not isinstance(refit_epochs, Integral) or refit_epochs < 0:
+            raise ValueError(f"refit_epochs must be a non-negative integer; got {refit_epochs!r}.")
+        if (refit_epochs > 0) != (X is not None):
+            raise ValueError(
+                "X and y are the remaining training data that refit_epochs > 0 trains on; "
+                f"give both or neither (got refit_epochs={refit_epochs}, X "
+                f"{'given' if X is not None else 'None'})."
+            )
+        forgotten = {
+            self.user_col: self._known_ids("users", self.user_col, users),
+            self.item_col: self._known_ids("items", self.item_col, items),
+        }
+        if not any(len(ids) for ids in forgotten.values()):
+            raise ValueError("forget needs users or items to forget; both are empty.")
+        if self.catalog_.interactions_ is None and self.interaction_history:
+            raise ValueError(
+                "This model was saved with include_interactions=False: its pooled histories "
+                "are frozen sums, from which one user's or item's share cannot be taken "
+                "out. Forget on the model that holds its interactions, then save."
+            )
+        if X is not None:
+            X = check_features(self, X, reset=False)
+            for column, ids in forgotten.items():
+                present = X[column].isin(list(ids))
+                if present.any():
+                    raise ValueError(
+                        f"X holds {int(present.sum())} rows of the forgotten ids in column "
+                        f"{column!r}; the data to refit on must leave them out."
+                    )
+
+        schema = self.schema_
+        new_codes = {
+            column: schema.remove_categories(column, ids)
+            if len(ids)
+            else np.arange(len(schema.vocabularies_[column]) + 1)
+            for column, ids in forgotten.items()
+        }
+        if self.categories is not None:
+            self.categories = schema.categories
+        self.catalog_.forget(
+            forgotten[self.user_col],
+            forgotten[self.item_col],
+            new_codes[self.user_col],
+            new_codes[self.item_col],
+            schema,
+        )
+        kept_codes = {
+            schema.categorical_columns_.index(column): np.flatnonzero(codes >= 0)
+            for column, codes in new_codes.items()
+        }
+        shrink_network(self.net_, self._network_spec(), kept_codes)
+        if refit_epochs:
+            self._continue_training(X, y, epochs=refit_epochs)
+        return self
+
+    def _known_ids(self, name: str, column: str, ids: Any) -> np.ndarray:
+        """The distinct ``ids`` (None: none), each known to the vocabulary of ``column``."""
+        if ids is None:
+            return np.empty(0, dtype=object)
+        values = pd.unique(pd.Series(np.asarray(ids, dtype=object).ravel()))
+        vocabulary = self.schema_.vocabularies_[column]
+        unknown = values[vocabulary.get_indexer(pd.Index(values, dtype=object)) < 0]
+        if len(unknown):
+            raise ValueError(
+                f"{name} holds {len(unknown)} ids that the model does not know (never seen in "
+                f"fit, or already forgotten), e.g. {list(unknown[:5])}."
+            )
+        return values
 
     # ---------------------------------------------------------- persistence
 

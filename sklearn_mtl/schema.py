@@ -238,6 +238,35 @@ class FeatureSchema:
                 f"categories, e.g. {list(unknown[:5])}; categories must list them all."
             )
 
+    def remove_categories(self, column: Hashable, values: Sequence) -> np.ndarray:
+        """Take ``values`` out of the vocabulary of ``column``, as if never seen.
+
+        The other categories keep their order and move up to close the gaps
+        (and leave ``categories``, when it lists the column). Every value must
+        be in the vocabulary.
+
+        Returns
+        -------
+        ndarray of int64
+            The new code of each old code (0, the unseen code, stays 0; a
+            removed category's is -1).
+        """
+        vocabulary = self.vocabularies_[column]
+        position = vocabulary.get_indexer(pd.Index(values, dtype=object))
+        if (position < 0).any():
+            raise ValueError(f"Column {column!r} has no categories {list(values)[:5]}.")
+        kept = np.ones(len(vocabulary), dtype=bool)
+        kept[position] = False
+        self.vocabularies_[column] = vocabulary[kept]
+        if self.categories and column in self.categories:
+            removed = set(vocabulary[~kept])
+            given = [value for value in self.categories[column] if value not in removed]
+            self.categories = {**self.categories, column: given}
+        new_codes = np.full(len(vocabulary) + 1, -1, dtype=np.int64)
+        new_codes[0] = 0
+        new_codes[1:][kept] = np.arange(1, kept.sum() + 1)
+        return new_codes
+
     @property
     def cardinalities_(self) -> list[int]:
         """Rows of each embedding table: the vocabulary plus the unseen code."""

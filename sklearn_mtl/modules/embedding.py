@@ -105,6 +105,17 @@ class FeatureEmbedding(nn.Module):
             parts.append(text)
         return parts
 
+    def tables_indexed_by(self, position: int) -> list[str]:
+        """Names of the weights whose rows are the codes of categorical column ``position``.
+
+        Its embedding table, and the history's tables of that side when the
+        column is the user or the item id.
+        """
+        names = [f"embeddings.{position}.weight"]
+        if self.history is not None:
+            names += [f"history.{name}" for name in self.history.tables_indexed_by(position)]
+        return names
+
     @property
     def history_part(self) -> int | None:
         """Position of the pooled histories among :meth:`parts` (None without a history)."""

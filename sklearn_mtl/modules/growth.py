@@ -1,4 +1,4 @@
-"""Carrying trained weights into a network whose vocabularies have grown."""
+"""Carrying trained weights into a network whose vocabularies have grown or shrunk."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
-__all__ = ["load_grown_state"]
+__all__ = ["load_grown_state", "load_kept_rows"]
 
 
 def load_grown_state(module: nn.Module, state: Mapping[str, torch.Tensor]) -> list[str]:
@@ -58,3 +58,39 @@ def load_grown_state(module: nn.Module, state: Mapping[str, torch.Tensor]) -> li
                     f"{tuple(new.shape)}: the network's architecture parameters changed."
                 )
     return grown
+
+
+def load_kept_rows(
+    module: nn.Module, state: Mapping[str, torch.Tensor], rows: Mapping[str, torch.Tensor]
+) -> None:
+    """Copy ``state`` into ``module``, keeping only the given rows of some tables.
+
+    Parameters
+    ----------
+    module : nn.Module
+        The new network (freshly built, smaller vocabularies).
+    state : mapping of str to Tensor
+        ``state_dict()`` of the trained network.
+    rows : mapping of str to Tensor
+        Tensor name → the old rows that become the new table, in order. Every
+        other tensor keeps its shape and is copied whole.
+
+    Raises
+    ------
+    ValueError
+        If a tensor is missing or does not fit.
+    """
+    target = module.state_dict()
+    missing = sorted(set(target) ^ set(state))
+    if missing:
+        raise ValueError(f"The networks differ in their tensors: {missing[:5]}.")
+    with torch.no_grad():
+        for name, new in target.items():
+            old = state[name]
+            if name in rows:
+                old = old[rows[name].to(old.device)]
+            if old.shape != new.shape:
+                raise ValueError(
+                    f"Tensor {name!r} of shape {tuple(old.shape)} does not fit {tuple(new.shape)}."
+                )
+            new.copy_(old)

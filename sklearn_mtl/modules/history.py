@@ -287,6 +287,17 @@ class InteractionHistory(nn.Module):
             (self.user_factors(users), self.item_factors(items)) if self.products else None,
         )
 
+    def tables_indexed_by(self, position: int) -> list[str]:
+        """Names of the weights whose rows are user codes (``user_position``) or item codes."""
+        side = {self.user_position: "user", self.item_position: "item"}.get(position)
+        if side is None:
+            return []
+        # A user's own vectors: the one that pools into items' histories, its factors.
+        names = [f"{side}_vectors.weight"]
+        if self.products:
+            names.append(f"{side}_factors.weight")
+        return names
+
     def without_user_item(
         self, categorical: torch.Tensor, in_history: torch.Tensor, left_out: torch.Tensor
     ) -> torch.Tensor:
