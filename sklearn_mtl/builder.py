@@ -33,6 +33,7 @@ from .modules import (
     Tower,
 )
 from .modules.growth import load_grown_state, load_kept_rows
+from .modules.history import PooledHistory
 from .schema import FeatureSchema
 from .tasks import Task
 from .training import (
@@ -168,12 +169,23 @@ def _checked_custom_architecture(
     return architecture
 
 
-def _history(spec: NetworkSpec) -> InteractionHistory | None:
+def _history(spec: NetworkSpec) -> InteractionHistory | PooledHistory | None:
     params, schema, catalog = spec.params, spec.schema, spec.catalog
     if not params["interaction_history"]:
         return None
     columns = schema.categorical_columns_
     user_col, item_col = params["user_col"], params["item_col"]
+    if catalog.interactions_ is None:
+        # Saved without its interactions: the pooled sums come with the weights.
+        return PooledHistory(
+            n_user_codes=len(schema.vocabularies_[user_col]) + 1,
+            n_item_codes=len(schema.vocabularies_[item_col]) + 1,
+            dim=_side_dim(params),
+            user_position=columns.index(user_col),
+            item_position=columns.index(item_col),
+            pooling=params["history_pooling"],
+            products=params["history_products"],
+        )
     user_codes, item_codes = catalog.interaction_codes()
     return InteractionHistory(
         user_codes,

@@ -117,8 +117,10 @@ class Catalog:
     user_features_, item_features_ : list of str
     users_, items_ : DataFrame
         Latest value of each user's (item's) columns, indexed by id.
-    interactions_ : ndarray of int64
-        Sorted keys ``user_code * n_item_codes + item_code`` of the interactions.
+    interactions_ : ndarray of int64 or None
+        Sorted keys ``user_code * n_item_codes + item_code`` of the
+        interactions; None in a model saved without them (no pair is then
+        known to be an interaction).
     schema_ : FeatureSchema
         The schema that encodes the ids and features (extended by ``update``).
 
@@ -218,12 +220,15 @@ class Catalog:
         """
         self.users_ = self.users_[~self.users_.index.isin(list(users))]
         self.items_ = self.items_[~self.items_.index.isin(list(items))]
+        self.schema_ = schema
+        if self.interactions_ is None:
+            self.n_item_codes_ = len(schema.vocabularies_[self.item_col]) + 1
+            return
         old_users, old_items = self.interaction_codes()
         user_codes, item_codes = new_user_codes[old_users], new_item_codes[old_items]
         kept = (user_codes >= 0) & (item_codes >= 0)
         self.n_item_codes_ = len(schema.vocabularies_[self.item_col]) + 1
         self.interactions_ = np.unique(user_codes[kept] * self.n_item_codes_ + item_codes[kept])
-        self.schema_ = schema
 
     def _keys(self, X: pd.DataFrame, schema: FeatureSchema, interactions: np.ndarray) -> np.ndarray:
         """Keys ``user_code * n_item_codes_ + item_code`` of the interaction rows of ``X``."""
@@ -256,9 +261,12 @@ class Catalog:
     def in_history(self, user_codes: np.ndarray, item_codes: np.ndarray) -> np.ndarray:
         """Whether each (user code, item code) pair is a training interaction.
 
-        The :data:`~sklearn_mtl.inputs.IN_HISTORY` flag of those pairs.
+        The :data:`~sklearn_mtl.inputs.IN_HISTORY` flag of those pairs;
+        always False in a model saved without its interactions.
         """
         keys = np.asarray(user_codes, np.int64) * self.n_item_codes_ + np.asarray(item_codes)
+        if self.interactions_ is None:
+            return np.zeros(keys.shape, dtype=bool)
         position = np.searchsorted(self.interactions_, keys)
         position = np.minimum(position, len(self.interactions_) - 1)
         return self.interactions_[position] == keys

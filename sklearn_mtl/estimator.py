@@ -787,6 +787,12 @@ class MultiTaskRecommender(BaseEstimator):
         self, X: Any, y: Any, epochs: int, train_steps: int | None = None
     ) -> MultiTaskRecommender:
         """More epochs on new data, growing vocabularies, catalog and histories."""
+        if hasattr(self, "catalog_") and self.catalog_.interactions_ is None:
+            raise ValueError(
+                "This model was saved with include_interactions=False: it predicts and "
+                "recommends, but training further needs the interactions it left out. Fit a "
+                "new model (warm_start=False)."
+            )
         X = check_features(self, X, reset=False)
         Y = self._targets_frame(y, n_samples=len(X), reset=False)
         encoded_targets = self._encode_targets(Y)  # refuses unknown classes first
@@ -1035,7 +1041,9 @@ class MultiTaskRecommender(BaseEstimator):
         * ``"history"`` (``interaction_history=True``): for each item the user
           interacted with, how much the score drops when that one interaction
           is taken out of the user's pooled history. Exact, for all of the
-          user's past items at once.
+          user's past items at once. A model saved with
+          ``include_interactions=False`` knows no past item: it gives feature
+          reasons only.
         * ``"feature"``: each input column's share of the score by Integrated
           Gradients from a baseline (the unseen code, the column mean, a zero
           text vector, an empty history); ``approximation_error`` is the
@@ -1094,6 +1102,7 @@ class MultiTaskRecommender(BaseEstimator):
         rank_by: str | Mapping[str, float] | None = None,
         explain: bool = False,
         n_reasons: int = 3,
+        seen: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """Top-``k`` items for each user.
 
@@ -1116,7 +1125,9 @@ class MultiTaskRecommender(BaseEstimator):
             columns, the id falling back to the unseen code (cold start).
         exclude_seen : bool, default=True
             Leave out the items each user interacted with in ``fit`` (see
-            ``interaction_task``).
+            ``interaction_task``) and the pairs of ``seen``. A model saved
+            with ``include_interactions=False`` knows no interaction: it
+            then needs ``seen``.
         rank_by : str or dict, default=None
             The task to rank by (its positive-class probability or value), or
             ``{task: weight}`` to rank by the weighted sum of the tasks'
@@ -1129,6 +1140,10 @@ class MultiTaskRecommender(BaseEstimator):
             Only for known candidate items.
         n_reasons : int, default=3
             Reasons per kind with ``explain=True``.
+        seen : DataFrame, default=None
+            More (user, item) pairs to leave out with ``exclude_seen``, one
+            per row in the columns ``user_col`` and ``item_col`` (interactions
+            since ``fit``, or the log of a model saved without it).
 
         Returns
         -------
@@ -1155,7 +1170,15 @@ class MultiTaskRecommender(BaseEstimator):
                 "explain=True explains known items; candidates described by a DataFrame "
                 "(cold-start items) have no reasons to give."
             )
-        top = scorer.recommend(users, k, items, exclude_seen, weights)
+        if seen is not None and not exclude_seen:
+            raise ValueError("seen lists pairs to leave out, which needs exclude_seen=True.")
+        if exclude_seen and seen is None and self.catalog_.interactions_ is None:
+            raise ValueError(
+                "This model was saved with include_interactions=False, so it does not know "
+                "what each user has seen: pass those pairs as seen= (a DataFrame with the "
+                f"columns {self.user_col!r} and {self.item_col!r}), or exclude_seen=False."
+            )
+        top = scorer.recommend(users, k, items, exclude_seen, weights, seen)
         if not explain:
             return top
         reasons = self.explain(top[self.user_col], top[self.item_col], n_reasons, rank_by)
@@ -1242,11 +1265,12 @@ class MultiTaskRecommender(BaseEstimator):
         }
         if not any(len(ids) for ids in forgotten.values()):
             raise ValueError("forget needs users or items to forget; both are empty.")
-        if self.catalog_.interactions_ is None and self.interaction_history:
+        if self.catalog_.interactions_ is None and (self.interaction_history or refit_epochs):
             raise ValueError(
                 "This model was saved with include_interactions=False: its pooled histories "
                 "are frozen sums, from which one user's or item's share cannot be taken "
-                "out. Forget on the model that holds its interactions, then save."
+                "out, and it does not train further. Forget on the model that holds its "
+                "interactions, then save."
             )
         if X is not None:
             X = check_features(self, X, reset=False)
@@ -1299,22 +1323,33 @@ class MultiTaskRecommender(BaseEstimator):
 
     # ---------------------------------------------------------- persistence
 
-    def save(self, path: str | os.PathLike) -> Path:
+    def save(self, path: str | os.PathLike, include_interactions: bool = True) -> Path:
         """Save the fitted model to the folder ``path``, without pickle.
 
         The folder holds ``config.json`` (parameters, tasks, vocabularies,
         scalers, users and items, text encoders' settings, the per-epoch
         training log, format, library and torch versions) and
-        ``model.safetensors`` (CPU tensors: weights and the optimizer's
-        state, so that ``partial_fit`` after :meth:`load` continues exactly).
-        Only the library's own components can be saved: a custom architecture
-        class, loss-weighting object, task object or text encoder is a
-        ``TypeError`` (use :mod:`joblib` for those, with files you trust).
+        ``model.safetensors`` (CPU tensors: weights, the interactions and the
+        optimizer's state, so that ``partial_fit`` after :meth:`load`
+        continues exactly); the user guide's "What a saved model holds" lists
+        every field. Only the library's own components can be saved: a custom
+        architecture class, loss-weighting object, task object or text
+        encoder is a ``TypeError`` (use :mod:`joblib` for those, with files
+        you trust).
 
         Parameters
         ----------
         path : str or path-like
             Folder to write (created if needed; its two files are replaced).
+        include_interactions : bool, default=True
+            ``False`` writes no (user, item) pair, so that the file carries no
+            behaviour log: the interactions are left out, each pooled
+            ``interaction_history`` is frozen into every user's and item's sum
+            (the pairs a frozen history scores are all treated as
+            non-interactions, as for any candidate), and the optimizer state
+            is dropped. The loaded model predicts and recommends (with
+            ``exclude_seen=True``, pass the pairs to leave out as ``seen=``)
+            but does not train further.
 
         Returns
         -------
@@ -1335,16 +1370,17 @@ class MultiTaskRecommender(BaseEstimator):
         True
         """
         check_is_fitted(self)
+        options = {"include_interactions": bool(include_interactions)}
         if self.distributed and launched():
             from accelerate import PartialState
 
             # Every process holds the same model: the first one writes it.
             state = PartialState()
             if state.is_main_process:
-                save_model(self, path, target_layout=self._y_layout)
+                save_model(self, path, target_layout=self._y_layout, **options)
             state.wait_for_everyone()
             return Path(path)
-        return save_model(self, path, target_layout=self._y_layout)
+        return save_model(self, path, target_layout=self._y_layout, **options)
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str | None = None) -> MultiTaskRecommender:

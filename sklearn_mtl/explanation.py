@@ -23,7 +23,7 @@ import pandas as pd
 import torch
 
 from .inputs import IN_HISTORY, NetworkInputs, TensorDictDataset
-from .modules import MultiTaskNetwork
+from .modules import InteractionHistory, MultiTaskNetwork
 from .tasks import Task
 
 __all__ = ["explain_pairs"]
@@ -174,7 +174,8 @@ def explain_pairs(
                 "pair": np.arange(len(values)), "task": task, "reason_kind": "feature",
                 "reason": name, "contribution": values, "approximation_error": gaps[task],
             }))  # fmt: skip
-    if network.embeddings[0].history is not None:
+    # A history frozen into sums (saved without interactions) lists no past item.
+    if isinstance(network.embeddings[0].history, InteractionHistory):
         rows, left_out, contributions = history_reasons(network, tasks, weights, inputs, scores)
         for task, values in contributions.items():
             frames.append(pd.DataFrame({

@@ -11,7 +11,13 @@ A saved model is a folder of two files:
   interaction keys and the text encoders' reductions, as CPU tensors.
 
 ``config.json`` also holds the per-epoch training log (losses, metrics and
-loss weights; no row of data).
+loss weights; no row of data) and, for a model trained with ``dp_epsilon``,
+the privacy accounting (noise multiplier, delta, the steps taken).
+
+Saved with ``include_interactions=False``, the folder holds no (user, item)
+pair: no interaction keys, each pooled interaction history frozen into every
+user's and item's sum (as the ONNX export does), and no optimizer state (such
+a model predicts and recommends but does not train on).
 
 Loading reads JSON and safetensors only, so a file can carry data but never
 code: nothing is unpickled and nothing is imported by name. The price is that
@@ -264,11 +270,31 @@ def _history_to_json(history: list) -> list:
     return to_json(rows, "the training history")
 
 
-def save_model(model: Any, path: str | os.PathLike, *, target_layout: str) -> Path:
+def _module_state(module: Any, include_interactions: bool) -> dict[str, torch.Tensor]:
+    """The network's tensors; without interactions, each history frozen into its pooled sums."""
+    state = module.state_dict()
+    if include_interactions:
+        return state
+    for k, embedding in enumerate(module.embeddings):
+        if embedding.history is None:
+            continue
+        prefix = f"embeddings.{k}.history."
+        state = {key: value for key, value in state.items() if not key.startswith(prefix)}
+        for key, value in embedding.history.pooled().state_dict().items():
+            state[prefix + key] = value
+    return state
+
+
+def save_model(
+    model: Any, path: str | os.PathLike, *, target_layout: str, include_interactions: bool = True
+) -> Path:
     """Write the fitted ``model`` to the folder ``path`` (created if needed).
 
     ``target_layout`` is how ``y`` was given to ``fit`` (``"frame"``, ``"1d"``
-    or ``"2d"``), which decides the layout of predictions. See the module doc.
+    or ``"2d"``), which decides the layout of predictions. Without
+    ``include_interactions`` the folder holds no (user, item) pair: no
+    interaction keys, pooled histories frozen into their sums, no optimizer
+    state. See the module doc.
     """
     import safetensors.torch
 
@@ -284,7 +310,7 @@ def save_model(model: Any, path: str | os.PathLike, *, target_layout: str) -> Pa
         )
     net = model.net_
     tensors: dict[str, torch.Tensor] = {}
-    for key, value in net.module_.state_dict().items():
+    for key, value in _module_state(net.module_, include_interactions).items():
         tensors[f"module.{key}"] = value.detach().cpu().contiguous()
     for key, value in net.criterion_.state_dict().items():
         tensors[f"criterion.{key}"] = value.detach().cpu().contiguous()
@@ -302,16 +328,24 @@ def save_model(model: Any, path: str | os.PathLike, *, target_layout: str) -> Pa
         "catalog_": None,
         "text_encoders_": None,
         "text_dim": int(net.module_.embeddings[0].text_dim),
-        "optimizer": _optimizer_to_json(net.optimizer_, tensors),
+        # A model without its interactions cannot train on: no optimizer state.
+        "optimizer": _optimizer_to_json(net.optimizer_, tensors) if include_interactions else None,
         "history": _history_to_json(net.history),
         "privacy": None,
+        "interactions": include_interactions,
     }
     privacy = dict(net.callbacks_).get("privacy")
     if privacy is not None:
         fitted["privacy"] = to_json(privacy.state(), "the privacy accounting")
     if hasattr(model, "catalog_"):
         fitted["catalog_"] = _catalog_to_json(model.catalog_)
-        tensors["catalog.interactions_"] = torch.as_tensor(model.catalog_.interactions_)
+        if include_interactions:
+            if model.catalog_.interactions_ is None:
+                raise ValueError(
+                    "This model was loaded from a folder saved without its interactions; "
+                    "save it again with include_interactions=False."
+                )
+            tensors["catalog.interactions_"] = torch.as_tensor(model.catalog_.interactions_)
     if hasattr(model, "text_encoders_"):
         fitted["text_encoders_"] = _text_encoders_to_json(model, tensors)
     config = {
@@ -439,7 +473,7 @@ def _restore_schema(spec: dict) -> Any:
     return schema
 
 
-def _restore_catalog(spec: dict, schema: Any, interactions: torch.Tensor) -> Any:
+def _restore_catalog(spec: dict, schema: Any, interactions: torch.Tensor | None) -> Any:
     catalog = Catalog(
         from_json(spec["user_col"]),
         from_json(spec["item_col"]),
@@ -452,7 +486,7 @@ def _restore_catalog(spec: dict, schema: Any, interactions: torch.Tensor) -> Any
     catalog.n_item_codes_ = int(spec["n_item_codes_"])
     catalog.users_ = _frame_from_json(spec["users_"])
     catalog.items_ = _frame_from_json(spec["items_"])
-    catalog.interactions_ = interactions.numpy().astype(np.int64)
+    catalog.interactions_ = None if interactions is None else interactions.numpy().astype(np.int64)
     catalog.schema_ = schema
     return catalog
 
@@ -589,7 +623,7 @@ def read_model(path: str | os.PathLike, device: str | None = None) -> SavedModel
     fitted["schema_"] = _restore_schema(spec["schema_"])
     if spec["catalog_"] is not None:
         fitted["catalog_"] = _restore_catalog(
-            spec["catalog_"], fitted["schema_"], tensors["catalog.interactions_"]
+            spec["catalog_"], fitted["schema_"], tensors.get("catalog.interactions_")
         )
     if spec["text_encoders_"] is not None:
         fitted["text_encoders_"] = _restore_text_encoders(spec["text_encoders_"], tensors)

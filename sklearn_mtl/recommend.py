@@ -180,6 +180,38 @@ class PairScorer:
         self._task_columns(frame, outputs)
         return frame
 
+    def _seen_positions(
+        self, seen: pd.DataFrame | None, user_ids: np.ndarray, item_ids: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Positions among ``user_ids`` and ``item_ids`` of the pairs of ``seen`` that occur."""
+        if seen is None:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        catalog = self.catalog
+        columns = [catalog.user_col, catalog.item_col]
+        if not isinstance(seen, pd.DataFrame) or any(c not in seen.columns for c in columns):
+            got = list(seen.columns) if isinstance(seen, pd.DataFrame) else type(seen).__name__
+            raise ValueError(
+                f"seen must be a DataFrame with the columns {columns}, one (user, item) pair "
+                f"per row; got {got}."
+            )
+        # Every position of each user (a user may be asked for twice) meets its seen items.
+        positions = pd.DataFrame(
+            {"user": pd.Series(user_ids, dtype=object), "position": np.arange(len(user_ids))}
+        )
+        pairs = positions.merge(
+            pd.DataFrame(
+                {
+                    "user": seen[catalog.user_col].astype(object).to_numpy(),
+                    "item": seen[catalog.item_col].astype(object).to_numpy(),
+                }
+            ),
+            on="user",
+        )
+        users = pairs["position"].to_numpy(np.int64)
+        items = pd.Index(item_ids, dtype=object).get_indexer(pairs["item"].to_numpy(object))
+        found = items >= 0
+        return users[found], items[found]
+
     def recommend(
         self,
         users: Any,
@@ -187,6 +219,7 @@ class PairScorer:
         items: Any,
         exclude_seen: bool,
         weights: Mapping[str, float],
+        seen: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """The frame of ``MultiTaskRecommender.recommend``."""
         catalog = self.catalog
@@ -205,6 +238,7 @@ class PairScorer:
         user_block = catalog.encode_users(user_ids)
         item_block = catalog.encode_items(item_ids, described)
         n_items = len(item_ids)
+        seen_users, seen_items = self._seen_positions(seen, user_ids, item_ids)
         top_k = min(int(k), n_items)
         chunk = max(1, _RECOMMEND_CHUNK // max(n_items, 1))
         frames = []
@@ -218,8 +252,10 @@ class PairScorer:
             outputs = self.outputs(user_block, item_block, user_index, item_index, in_history)
             score = self._score(outputs, weights).view(len(rows), n_items)
             if exclude_seen:
-                mask = torch.from_numpy(in_history.reshape(len(rows), n_items))
-                score = score.masked_fill(mask, float("-inf"))
+                mask = in_history.reshape(len(rows), n_items)
+                here = (seen_users >= rows[0]) & (seen_users <= rows[-1])
+                mask[seen_users[here] - rows[0], seen_items[here]] = True
+                score = score.masked_fill(torch.from_numpy(mask), float("-inf"))
             best, where = torch.topk(score, top_k, dim=1)
             flat = (torch.arange(len(rows)).unsqueeze(1) * n_items + where).reshape(-1)
             frame = pd.DataFrame(

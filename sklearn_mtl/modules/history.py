@@ -366,36 +366,97 @@ class InteractionHistory(nn.Module):
         """The same computation with every user's and item's sum precomputed.
 
         For inference and export: a fixed model needs no embedding bags, only
-        lookups (which every serving runtime has).
+        lookups (which every serving runtime has), and no list of
+        interactions (which a model saved without them does not hold).
         """
         with torch.no_grad():
             every_user = torch.arange(len(self.user_indptr) - 1, device=self.user_indptr.device)
             every_item = torch.arange(len(self.item_indptr) - 1, device=self.item_indptr.device)
             user_sums, item_sums = self._sums(every_user, every_item)
-        return PooledHistory(self, user_sums, item_sums)
+        pooled = PooledHistory(
+            n_user_codes=len(self.user_counts),
+            n_item_codes=len(self.item_counts),
+            dim=self.item_vectors.embedding_dim,
+            user_position=self.user_position,
+            item_position=self.item_position,
+            pooling=self.pooling,
+            products=self.products,
+        ).to(self.user_counts.device)
+        tables = {
+            "user_sums": user_sums,
+            "item_sums": item_sums,
+            "user_counts": self.user_counts,
+            "item_counts": self.item_counts,
+        }
+        tables.update(
+            {name: getattr(self, name).weight for name in pooled.tables if name not in tables}
+        )
+        with torch.no_grad():
+            for name, value in tables.items():
+                getattr(pooled, name).copy_(value)
+        return pooled
 
 
 class PooledHistory(nn.Module):
-    """:class:`InteractionHistory` with precomputed sums (see ``pooled``)."""
+    """:class:`InteractionHistory` frozen: every user's and item's pooled sum, precomputed.
+
+    Scores as the history it was pooled from (see
+    :meth:`InteractionHistory.pooled`) without the list of interactions: only
+    each user's and item's sum and length, and the vectors that leave a sum
+    when the scored pair is flagged as one of the pooled interactions. It
+    does not train.
+
+    Parameters
+    ----------
+    n_user_codes, n_item_codes : int
+        Sizes of the user and item vocabularies (code 0 = unseen).
+    dim : int
+        Width of each pooled vector.
+    user_position, item_position : int
+        Columns of the user and item ids in the categorical codes.
+    pooling : {"mean", "sigmoid_sum"}, default="mean"
+    products : bool, default=False
+
+    Attributes
+    ----------
+    tables : tuple of str
+        Names of its buffers (all zero until filled by ``pooled`` or a saved state).
+    output_dim : int
+    """
 
     def __init__(
-        self, history: InteractionHistory, user_sums: torch.Tensor, item_sums: torch.Tensor
+        self,
+        n_user_codes: int,
+        n_item_codes: int,
+        dim: int,
+        user_position: int,
+        item_position: int,
+        pooling: str = "mean",
+        products: bool = False,
     ) -> None:
         super().__init__()
-        self.user_position = history.user_position
-        self.item_position = history.item_position
-        self.output_dim = history.output_dim
-        self.pooling = history.pooling
-        self.register_buffer("user_sums", user_sums.detach().clone())
-        self.register_buffer("item_sums", item_sums.detach().clone())
-        self.register_buffer("user_counts", history.user_counts.clone())
-        self.register_buffer("item_counts", history.item_counts.clone())
-        self.register_buffer("item_vectors", history.item_vectors.weight.detach().clone())
-        self.register_buffer("user_vectors", history.user_vectors.weight.detach().clone())
-        self.products = history.products
-        if history.products:
-            self.register_buffer("user_factors", history.user_factors.weight.detach().clone())
-            self.register_buffer("item_factors", history.item_factors.weight.detach().clone())
+        self.user_position = user_position
+        self.item_position = item_position
+        self.pooling = pooling
+        self.products = products
+        self.output_dim = (4 if products else 2) * dim
+        shapes = {
+            "user_sums": (n_user_codes, dim),
+            "item_sums": (n_item_codes, dim),
+            "user_counts": (n_user_codes,),
+            "item_counts": (n_item_codes,),
+            "item_vectors": (n_item_codes, dim),
+            "user_vectors": (n_user_codes, dim),
+        }
+        if products:
+            shapes.update(user_factors=(n_user_codes, dim), item_factors=(n_item_codes, dim))
+        self.tables = tuple(shapes)
+        for name, shape in shapes.items():
+            self.register_buffer(name, torch.zeros(shape))
+
+    def pooled(self) -> PooledHistory:
+        """Itself: already pooled."""
+        return self
 
     def forward(self, categorical: torch.Tensor, in_history: torch.Tensor) -> torch.Tensor:
         users = categorical[:, self.user_position]
