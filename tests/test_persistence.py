@@ -255,3 +255,100 @@ def test_a_format_1_mixture_of_experts_loads_with_its_expert_tensors_renamed(log
     pd.testing.assert_frame_equal(loaded.predict(X.head(50)), model.predict(X.head(50)))
     # The moments no longer line up with the parameters: training restarts them.
     loaded.partial_fit(X, y)
+
+
+# ------------------------------------------------- saved without the behaviour log
+
+FROZEN_CONFIGS = {
+    "mean-history": dict(interaction_history=True),
+    "sigmoid-products-mmoe": dict(
+        interaction_history=True, history_pooling="sigmoid_sum", history_products=True,
+        architecture="mmoe",
+    ),
+    "single-separate-embeddings": dict(interaction_history=True, architecture="single"),
+    "no-history": dict(),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(FROZEN_CONFIGS))
+def test_a_model_saved_without_interactions_holds_no_pair_and_recommends_the_same(
+    log, tmp_path, name
+):
+    import safetensors.torch
+
+    X, y = log
+    model = MultiTaskRecommender(
+        user_col="user_id", item_col="item_id", max_epochs=2, random_state=0,
+        **FROZEN_CONFIGS[name],
+    ).fit(X, y)  # fmt: skip
+    folder = model.save(tmp_path / "model", include_interactions=False)
+    tensors = safetensors.torch.load_file(str(folder / "model.safetensors"))
+    # No interaction keys, no optimizer moments, no integer tensor of any kind.
+    assert not [key for key in tensors if "interactions" in key or key.startswith("optimizer.")]
+    assert all(value.is_floating_point() for value in tensors.values())
+    config = json.loads((folder / "config.json").read_text())
+    assert config["fitted"]["interactions"] is False
+
+    loaded = MultiTaskRecommender.load(folder)
+    users = X["user_id"].unique()[:10]
+    seen = X[["user_id", "item_id"]]
+    pd.testing.assert_frame_equal(
+        loaded.recommend(users, k=5, seen=seen), model.recommend(users, k=5)
+    )
+    # A pair that is not an interaction is scored exactly as before; an
+    # interaction is now scored as a candidate (its pair stays in the pools).
+    pairs = pd.MultiIndex.from_product([users, X["item_id"].unique()]).to_frame(index=False)
+    fresh = ~pairs.set_index([0, 1]).index.isin(seen.set_index(["user_id", "item_id"]).index)
+    pd.testing.assert_frame_equal(
+        loaded.score_pairs(pairs[0][fresh], pairs[1][fresh]),
+        model.score_pairs(pairs[0][fresh], pairs[1][fresh]),
+    )
+    with pytest.raises(ValueError, match=r"pass those pairs as seen="):
+        loaded.recommend(users, k=5)
+    with pytest.raises(ValueError, match="training further needs the interactions"):
+        loaded.partial_fit(X, y)
+    with pytest.raises(ValueError, match="save it again with include_interactions=False"):
+        loaded.save(tmp_path / "again")
+    loaded.save(tmp_path / "again", include_interactions=False)
+
+
+def test_a_frozen_history_explains_by_features_and_refuses_to_forget(log, tmp_path):
+    X, y = log
+    model = MultiTaskRecommender(
+        user_col="user_id", item_col="item_id", interaction_history=True, max_epochs=1,
+        random_state=0,
+    ).fit(X, y)  # fmt: skip
+    loaded = MultiTaskRecommender.load(model.save(tmp_path / "m", include_interactions=False))
+    reasons = loaded.explain(X["user_id"][:3], X["item_id"][:3])
+    assert set(reasons["reason_kind"]) == {"feature"}
+    with pytest.raises(ValueError, match="frozen sums"):
+        loaded.forget(users=[X["user_id"][0]])
+
+
+def test_a_model_without_history_forgets_after_a_save_without_interactions(log, tmp_path):
+    X, y = log
+    model = MultiTaskRecommender(
+        user_col="user_id", item_col="item_id", max_epochs=1, random_state=0
+    ).fit(X, y)
+    loaded = MultiTaskRecommender.load(model.save(tmp_path / "m", include_interactions=False))
+    user = X["user_id"][0]
+    loaded.forget(users=[user])
+    assert user not in loaded.catalog_.users_.index
+
+
+def test_seen_pairs_are_left_out_of_recommendations(log):
+    X, y = log
+    model = MultiTaskRecommender(
+        user_col="user_id", item_col="item_id", max_epochs=1, random_state=0
+    ).fit(X, y)
+    users = ["u1", "u2", "u1"]  # a user asked for twice gets the same list twice
+    top = model.recommend(users, k=3)
+    seen = top[top["rank"] == 1][["user_id", "item_id"]].drop_duplicates()
+    again = model.recommend(users, k=3, seen=seen)
+    for user, item in seen.itertuples(index=False):
+        assert item not in set(again.loc[again["user_id"] == user, "item_id"])
+    assert len(again) == len(top)
+    with pytest.raises(ValueError, match="needs exclude_seen=True"):
+        model.recommend(users, seen=seen, exclude_seen=False)
+    with pytest.raises(ValueError, match=r"seen must be a DataFrame with the columns"):
+        model.recommend(users, seen=seen.rename(columns={"item_id": "movie"}))
