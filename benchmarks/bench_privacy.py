@@ -35,7 +35,7 @@ from sklearn_mtl.datasets import fetch_movielens
 
 FEATURES = ["user_id", "item_id", "age", "gender", "occupation", "zip_prefix", "year"]
 TASKS = {"rating": "regression", "like": "binary"}
-GRID = {"batch_size": [1024, 4096], "lr": [3e-3, 1e-2], "max_epochs": [3, 10]}
+GRID = {"batch_size": [1024, 4096, 16384], "lr": [3e-3, 1e-2, 3e-2], "max_epochs": [3, 10, 30]}
 QUICK_GRID = {"batch_size": [512], "lr": [1e-2], "max_epochs": [2]}
 
 
@@ -126,7 +126,11 @@ def main() -> None:
                          "spent": spent[0], "delta": spent[1], "seconds": seconds})  # fmt: skip
     results = pd.DataFrame(rows)
     print("\nu1 test split, per seed:")
-    print(results.drop(columns="r2").to_string(index=False, float_format="%.4f"))
+    print(
+        results.drop(columns="r2").to_string(
+            index=False, float_format="%.4f", formatters={"delta": "{:g}".format}
+        )
+    )
     table = results.groupby("epsilon", sort=False).agg(
         rmse=("rmse", "mean"), rmse_std=("rmse", "std"), auc=("auc", "mean"),
         auc_std=("auc", "std"), spent=("spent", "max"), seconds=("seconds", "mean"),

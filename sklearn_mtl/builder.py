@@ -317,7 +317,6 @@ def _optional_callbacks(spec: NetworkSpec, seed: int, n_samples: int) -> list[tu
             target_delta=params["dp_delta"],
             max_grad_norm=params["dp_max_grad_norm"],
             epochs=params["max_epochs"],
-            random_state=seed,
         )
         callbacks.append(("privacy", privacy))
     if params["verbose"] and n_samples / params["batch_size"] > PROGRESS_BAR_MIN_BATCHES:

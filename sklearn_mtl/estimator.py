@@ -225,7 +225,9 @@ class MultiTaskRecommender(BaseEstimator):
         noise and adds to ``privacy_spent_``, with a warning once it passes
         ``dp_epsilon``. An early-stopping or ``validation_fraction`` split is
         held out of training, so choosing the epoch on it spends nothing,
-        but its rows are not protected. Column encodings (vocabularies,
+        but its rows are not protected. The noise and the batch draws come
+        from fresh entropy, not from ``random_state`` (which is saved with
+        the model): private fits are not reproducible. Column encodings (vocabularies,
         numeric scalers, the regression targets' scale) are read from the
         data without noise; fix vocabularies with ``categories`` where they
         must not depend on it. Refused with DP: ``interaction_history`` and
@@ -266,7 +268,8 @@ class MultiTaskRecommender(BaseEstimator):
         :meth:`partial_fit`.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialization, shuffling, dropout and the validation
-        split. The same value gives identical predictions on CPU.
+        split. The same value gives identical predictions on CPU (except
+        with ``dp_epsilon``, whose noise is never seeded).
     device : str, default="cpu"
         Torch device to train and predict on, e.g. ``"cuda"``.
     n_threads : int or None, default=None

@@ -178,3 +178,28 @@ def test_explain_example_runs(tmp_path):
 def test_bench_explain_runs():
     out = run("benchmarks/bench_explain.py", "--skip-movielens")
     assert "top history reason" in out
+
+
+needs_opacus = pytest.mark.skipif(
+    importlib.util.find_spec("opacus") is None, reason="the privacy extra (opacus) is not installed"
+)
+
+
+@needs_opacus
+def test_privacy_example_runs():
+    out = run("examples/privacy.py")
+    assert "spent epsilon=" in out
+    assert "now gets what a never-seen user gets: True" in out
+    assert "the saved files hold the id" in out and "hold the id" in out
+    assert ": False" in out.split("the saved files hold the id")[1].splitlines()[0]
+    assert "interactions kept: False" in out
+
+
+@needs_opacus
+@needs_movielens
+def test_bench_privacy_runs():
+    out = run(
+        "benchmarks/bench_privacy.py", "--max-rows", "6000", "--quick", "--seeds", "1",
+        "--epsilons", "8", "inf",
+    )  # fmt: skip
+    assert "against the model without DP" in out and "rmse_vs_no_dp" in out

@@ -56,8 +56,9 @@ class BatchSlicer:
         every row independently with probability one over that number (as
         Opacus's ``DPDataLoader`` does). Batch sizes then vary around
         ``batch_size``; a row may be in several steps of an epoch, or in
-        none. Needs ``shuffle`` (the draws are seeded as the shuffling order
-        is) and one shard.
+        none. The draws come from fresh entropy, never from
+        ``random_state``: the privacy analysis counts on nobody knowing which
+        rows a step took. Needs ``shuffle`` and one shard.
 
     Examples
     --------
@@ -132,8 +133,7 @@ class BatchSlicer:
     def _poisson_batches(self) -> Iterator[Batch]:
         if not self.shuffle or self.n_shards > 1 or self.n_steps is not None:
             raise ValueError("poisson=True needs shuffle=True, one shard and n_steps=None.")
-        seed = None if self.random_state is None else [self.random_state, self.epoch]
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng()  # unseeded on purpose (see ``poisson``)
         n_samples, rate = len(self.dataset), self.sample_rate
         for _ in range(len(self)):
             rows = np.flatnonzero(rng.random(n_samples) < rate)

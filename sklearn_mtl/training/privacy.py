@@ -153,8 +153,14 @@ class PrivateTraining(Callback):
         Each row's gradient is clipped to this L2 norm.
     epochs : int
         The epochs the budget is planned for.
-    random_state : int, default=None
-        Seeds the noise.
+
+    Notes
+    -----
+    The noise and the Poisson draws come from fresh entropy, so private
+    training is not reproducible from ``random_state``: anything that could
+    replay them would undo the guarantee. Opacus's ``secure_mode`` (a
+    cryptographically secure generator, against floating-point attacks on the
+    noise) is not used.
 
     Attributes
     ----------
@@ -171,13 +177,11 @@ class PrivateTraining(Callback):
         target_delta: float,
         max_grad_norm: float,
         epochs: int,
-        random_state: int | None = None,
     ) -> None:
         self.target_epsilon = target_epsilon
         self.target_delta = target_delta
         self.max_grad_norm = max_grad_norm
         self.epochs = epochs
-        self.random_state = random_state
 
     def initialize(self) -> PrivateTraining:
         from opacus.accountants import RDPAccountant
@@ -253,9 +257,10 @@ class PrivateTraining(Callback):
             )
         net.__dict__["row_backward_"] = self._clipped_backward
         if self._generator is None:
+            # Fresh entropy, never random_state: noise that could be replayed
+            # from a seed (which the saved parameters hold) could be removed.
             self._generator = torch.Generator(device=net.device)
-            if self.random_state is not None:
-                self._generator.manual_seed(int(self.random_state))
+            self._generator.seed()
 
     def _clipped_backward(self, row_losses: torch.Tensor) -> None:
         """Leave in ``.grad`` the sum over rows of each row's gradient clipped to the bound."""
