@@ -113,7 +113,8 @@ class MultiTaskRecommender(BaseEstimator):
         2019), GradNorm on the last shared layer (Chen et al., 2018), PCGrad
         projection of conflicting gradients (Yu et al., 2020), or your own
         :class:`~sklearn_mtl.weighting.LossWeighting` instance. The weights
-        used in each epoch are logged in ``net_.history`` as ``weight_<task>``.
+        used in each epoch are logged as ``weight_<task>`` (see
+        :meth:`history_frame`).
     tower_units : tuple of int, default=(16,)
         Hidden layer widths of each task's tower.
     embedding_dim : int or "auto", default=16
@@ -259,8 +260,8 @@ class MultiTaskRecommender(BaseEstimator):
         Patience of early stopping, in epochs.
     record_task_affinity : bool, default=False
         Log :meth:`task_affinity` on (up to 20 batches of) the training rows
-        after every epoch, as ``affinity_<task>_<other>`` in
-        ``net_.history``: how the tasks' relation evolves while they train.
+        after every epoch, as ``affinity_<task>_<other>`` of
+        :meth:`history_frame`: how the tasks' relation evolves while they train.
     warm_start : bool, default=False
         When the model is already fitted, ``fit`` continues training it on the
         new data (``max_epochs`` more epochs) instead of starting over; new
@@ -305,7 +306,8 @@ class MultiTaskRecommender(BaseEstimator):
     text_encoders_ : dict
         Text column → its fitted ``text_encoder`` (only with ``text_features``).
     net_ : skorch.NeuralNet
-        The trained network; ``net_.history`` holds the per-epoch log.
+        The trained network; ``net_.history`` holds skorch's log (per epoch
+        as a DataFrame: :meth:`history_frame`).
     n_iter_ : int
         Epochs trained.
     privacy_spent_ : tuple of (float, float)
@@ -1187,6 +1189,51 @@ class MultiTaskRecommender(BaseEstimator):
         reasons = self.explain(top[self.user_col], top[self.item_col], n_reasons, rank_by)
         reasons = reasons[reasons["task"] == "score"].drop(columns="task")
         return top.merge(reasons, on=[self.user_col, self.item_col], how="left")
+
+    # -------------------------------------------------------------- history
+
+    def history_frame(self) -> pd.DataFrame:
+        """The per-epoch training log as a DataFrame, one row per epoch.
+
+        Indexed by ``epoch`` (from 1, across ``partial_fit`` calls and a
+        save and load), with the columns that training recorded: ``dur``
+        (seconds), ``train_loss``, each task's ``train_<task>_loss``; with a
+        validation split ``valid_loss``, ``valid_<task>_loss`` and each task's
+        metric ``valid_<task>_<metric>``; each task's loss weight
+        ``weight_<task>`` (and what the weighting learns, such as
+        ``log_var_<task>``); ``affinity_<task>_<other>`` with
+        ``record_task_affinity``. skorch's per-batch records and "best so
+        far" flags are left out (``net_.history`` keeps them).
+
+        Returns
+        -------
+        DataFrame
+
+        Examples
+        --------
+        >>> from sklearn_mtl import MultiTaskRecommender
+        >>> from sklearn_mtl.datasets import make_recommendation_tasks
+        >>> X, y = make_recommendation_tasks(n_samples=1000, random_state=0)
+        >>> model = MultiTaskRecommender(max_epochs=3, validation_fraction=0.2,
+        ...                              random_state=0).fit(X, y)
+        >>> frame = model.history_frame()
+        >>> frame.shape[0], frame.index.name
+        (3, 'epoch')
+        >>> {"valid_click_roc_auc", "weight_like"} <= set(frame.columns)
+        True
+        >>> frame[["train_click_loss", "valid_click_loss"]].plot()  # doctest: +SKIP
+        """
+        check_is_fitted(self)
+        skipped = {"batches", "train_batch_count", "valid_batch_count"}
+        rows = [
+            {
+                key: value
+                for key, value in row.items()
+                if key not in skipped and not key.endswith("_best")
+            }
+            for row in self.net_.history
+        ]
+        return pd.DataFrame(rows).set_index("epoch")
 
     # ------------------------------------------------------------ forgetting
 

@@ -36,17 +36,11 @@ def _axes(ax: Any) -> Any:
     return plt.subplots()[1]
 
 
-def _history(model: Any) -> list[dict]:
-    from sklearn.utils.validation import check_is_fitted
-
-    check_is_fitted(model)
-    return list(model.net_.history)
-
-
 def plot_training_curves(model: Any, ax: Any = None) -> Any:
     """Each task's training loss per epoch, and its validation loss when there was a split.
 
-    Solid lines are training, dashed lines validation, one colour per task.
+    Solid lines are training, dashed lines validation, one colour per task
+    (from :meth:`~sklearn_mtl.MultiTaskRecommender.history_frame`).
 
     Examples
     --------
@@ -60,15 +54,14 @@ def plot_training_curves(model: Any, ax: Any = None) -> Any:
     >>> len(plot_training_curves(model).lines)  # 3 tasks x (training, validation)
     6
     """
-    history = _history(model)
+    history = model.history_frame()
     ax = _axes(ax)
-    epochs = [row["epoch"] for row in history]
     for k, task in enumerate(model.tasks_):
         colour = f"C{k}"
-        ax.plot(epochs, [row[f"train_{task}_loss"] for row in history], color=colour,
+        ax.plot(history.index, history[f"train_{task}_loss"], color=colour,
                 label=f"{task} (train)")  # fmt: skip
-        if f"valid_{task}_loss" in history[-1]:
-            ax.plot(epochs, [row[f"valid_{task}_loss"] for row in history], color=colour,
+        if f"valid_{task}_loss" in history:
+            ax.plot(history.index, history[f"valid_{task}_loss"], color=colour,
                     linestyle="--", label=f"{task} (validation)")  # fmt: skip
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
@@ -78,12 +71,11 @@ def plot_training_curves(model: Any, ax: Any = None) -> Any:
 
 
 def plot_loss_weights(model: Any, ax: Any = None) -> Any:
-    """The weight each task's loss had in each epoch (from ``weight_<task>`` in the history)."""
-    history = _history(model)
+    """The weight each task's loss had in each epoch (``weight_<task>`` of ``history_frame``)."""
+    history = model.history_frame()
     ax = _axes(ax)
-    epochs = [row["epoch"] for row in history]
     for task in model.tasks_:
-        ax.plot(epochs, [row[f"weight_{task}"] for row in history], marker="o", label=task)
+        ax.plot(history.index, history[f"weight_{task}"], marker="o", label=task)
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss weight")
     ax.set_title(f"Loss weights ({model.loss_weighting})")

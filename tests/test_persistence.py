@@ -352,3 +352,22 @@ def test_seen_pairs_are_left_out_of_recommendations(log):
         model.recommend(users, seen=seen, exclude_seen=False)
     with pytest.raises(ValueError, match=r"seen must be a DataFrame with the columns"):
         model.recommend(users, seen=seen.rename(columns={"item_id": "movie"}))
+
+
+def test_history_frame_has_one_row_per_epoch_across_calls_and_a_save(log, tmp_path):
+    X, y = log
+    model = MultiTaskRecommender(
+        max_epochs=2, validation_fraction=0.2, loss_weighting="uncertainty", random_state=0
+    ).fit(X, y)
+    model.partial_fit(X, y)
+    frame = model.history_frame()
+    assert frame.index.tolist() == [1, 2, 3] and frame.index.name == "epoch"
+    for task in ("click", "like", "rating"):
+        assert {f"train_{task}_loss", f"valid_{task}_loss", f"weight_{task}"} <= set(frame)
+    assert {"valid_click_roc_auc", "valid_rating_r2", "dur", "train_loss"} <= set(frame)
+    assert not [c for c in frame if c.endswith("_best") or c == "batches"]
+    assert frame["train_click_loss"].tolist() == model.net_.history[:, "train_click_loss"]
+    loaded = MultiTaskRecommender.load(model.save(tmp_path / "m"))
+    pd.testing.assert_frame_equal(loaded.history_frame(), frame)
+    with pytest.raises(NotFittedError):
+        MultiTaskRecommender().history_frame()
