@@ -90,8 +90,9 @@ def main() -> None:
     user = train["user_id"].iloc[0]
     rest = train[train["user_id"] != user]
     fitted.forget(users=[user], X=rest[features], y=rest[list(TASKS)], refit_epochs=1)
-    forgotten = fitted.recommend([user], k=5, rank_by="rating").drop(columns="user_id")
-    stranger = fitted.recommend([-1], k=5, rank_by="rating").drop(columns="user_id")
+    forgotten = fitted.recommend([user], k=5, rank_by="rating", unknown="ignore")
+    stranger = fitted.recommend([-1], k=5, rank_by="rating", unknown="ignore")
+    forgotten, stranger = (top.drop(columns="user_id") for top in (forgotten, stranger))
     print(f"  user {user} now gets what a never-seen user gets: {forgotten.equals(stranger)}")
     with tempfile.TemporaryDirectory() as folder:
         loaded = MultiTaskRecommender.load(fitted.save(folder))

@@ -26,8 +26,9 @@ params = dict(
     max_epochs=30, lr=3e-3, weight_decay=1e-5, early_stopping=True, batch_size=512, random_state=0
 )
 
+print("Multi-task model (one line per epoch):")
 start = time.perf_counter()
-model = MultiTaskRecommender(**params).fit(X_train, y_train)
+model = MultiTaskRecommender(**params, verbose=1).fit(X_train, y_train)
 multi_time = time.perf_counter() - start
 multi = model.score_tasks(X_test, y_test)
 

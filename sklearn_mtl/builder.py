@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from skorch.callbacks import EarlyStopping, GradientNormClipping, ProgressBar
+from skorch.callbacks import EarlyStopping, GradientNormClipping
 from torch.optim.lr_scheduler import CosineAnnealingLR
 
 from .catalog import Catalog
@@ -38,6 +38,7 @@ from .schema import FeatureSchema
 from .tasks import Task
 from .training import (
     BatchSlicer,
+    DelayedProgressBar,
     HoldoutSplit,
     MultiTaskLoss,
     MultiTaskNet,
@@ -60,8 +61,6 @@ __all__ = [
     "task_weight_vector",
 ]
 
-# Epochs with more batches than this show a progress bar when verbose.
-PROGRESS_BAR_MIN_BATCHES = 200
 # record_task_affinity measures each epoch on this many training batches:
 # enough for a stable average, a small share of a large epoch's time.
 AFFINITY_BATCHES = 20
@@ -288,7 +287,7 @@ def _negative_resampling(spec: NetworkSpec, seed: int) -> NegativeResampling:
     )
 
 
-def _optional_callbacks(spec: NetworkSpec, seed: int, n_samples: int) -> list[tuple[str, Any]]:
+def _optional_callbacks(spec: NetworkSpec, seed: int) -> list[tuple[str, Any]]:
     """The callbacks that parameters switch on (every net has the net's defaults too)."""
     params = spec.params
     callbacks: list[tuple[str, Any]] = []
@@ -319,8 +318,8 @@ def _optional_callbacks(spec: NetworkSpec, seed: int, n_samples: int) -> list[tu
             epochs=params["max_epochs"],
         )
         callbacks.append(("privacy", privacy))
-    if params["verbose"] and n_samples / params["batch_size"] > PROGRESS_BAR_MIN_BATCHES:
-        callbacks.append(("progress_bar", ProgressBar()))
+    if params["verbose"]:
+        callbacks.append(("progress_bar", DelayedProgressBar()))
     return callbacks
 
 
@@ -339,7 +338,7 @@ def adam_kernel(device: str) -> dict[str, bool]:
     return {"fused": True}
 
 
-def build_net(spec: NetworkSpec, seed: int, n_samples: int = 0) -> MultiTaskNet:
+def build_net(spec: NetworkSpec, seed: int) -> MultiTaskNet:
     """The skorch net (not yet initialized) that trains the network of ``spec``.
 
     Parameters
@@ -347,8 +346,6 @@ def build_net(spec: NetworkSpec, seed: int, n_samples: int = 0) -> MultiTaskNet:
     spec : NetworkSpec
     seed : int
         Seeds the shuffling orders, the validation split and negative draws.
-    n_samples : int, default=0
-        Training rows (decides whether a verbose fit shows a progress bar).
     """
     params = spec.params
     validation_fraction = params["validation_fraction"]
@@ -382,7 +379,7 @@ def build_net(spec: NetworkSpec, seed: int, n_samples: int = 0) -> MultiTaskNet:
         iterator_train__random_state=seed,
         iterator_train__poisson=params["dp_epsilon"] is not None,
         iterator_valid=BatchSlicer,
-        callbacks=_optional_callbacks(spec, seed, n_samples),
+        callbacks=_optional_callbacks(spec, seed),
         device=params["device"],
         verbose=params["verbose"],
     )

@@ -292,8 +292,10 @@ class MultiTaskRecommender(BaseEstimator):
         :meth:`load` builds a plain single-process model. The ``"gradnorm"``
         and ``"pcgrad"`` loss weightings are refused.
     verbose : int, default=0
-        ``1`` prints one line per epoch (losses per task and validation
-        metrics) and a progress bar for long epochs.
+        ``1`` prints the tasks (with their inferred types), then one line
+        per epoch (losses per task and validation metrics; colour codes only
+        on a terminal), and a progress bar in any epoch that runs longer than
+        two seconds.
 
     Attributes
     ----------
@@ -656,6 +658,11 @@ class MultiTaskRecommender(BaseEstimator):
         Y = self._targets_frame(y, n_samples=len(X), reset=True)
 
         self.tasks_ = fit_tasks(self.tasks, Y)
+        if self.verbose:
+            inferred = " (inferred from y; set tasks= to choose)" if self.tasks is None else ""
+            print(f"Tasks{inferred}:")
+            for name, task in self.tasks_.items():
+                print(f"  {name}: {task.describe()}")
         self.classes_ = {
             name: task.classes_ for name, task in self.tasks_.items() if task.is_classifier
         }
@@ -696,7 +703,7 @@ class MultiTaskRecommender(BaseEstimator):
         # change the random stream of the user's own code.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            self.net_ = build_net(spec, seed, n_samples=len(dataset))
+            self.net_ = build_net(spec, seed)
             self.net_.initialize()
             self._train(dataset, epochs, accelerator, train_steps)
         self.n_iter_ = len(self.net_.history)
@@ -1008,16 +1015,23 @@ class MultiTaskRecommender(BaseEstimator):
 
     @limits_threads
     def score_pairs(
-        self, users: Any, items: Any, rank_by: str | Mapping[str, float] | None = None
+        self,
+        users: Any,
+        items: Any,
+        rank_by: str | Mapping[str, float] | None = None,
+        unknown: str = "warn",
     ) -> pd.DataFrame:
         """Score given (user, item) pairs from their ids alone.
 
         Parameters
         ----------
         users, items : array-like of shape (n_pairs,)
-            User and item ids; unknown users get the cold-start fallback
-            (unseen code, average features).
+            User and item ids (an id that spells a fitted one in another
+            type, ``"12"`` for ``12``, is that one); unknown users get the
+            cold-start fallback (unseen code, average features).
         rank_by : str or dict, default=None
+            As in :meth:`recommend`.
+        unknown : {"warn", "error", "ignore"}, default="warn"
             As in :meth:`recommend`.
 
         Returns
@@ -1028,7 +1042,31 @@ class MultiTaskRecommender(BaseEstimator):
             regression tasks, the label for multiclass tasks.
         """
         scorer = self._pair_scorer("score_pairs")
+        users = self._fitted_ids(users, self.user_col, "users", unknown)
+        items = self._fitted_ids(items, self.item_col, "items", "ignore")
         return scorer.score_pairs(users, items, ranking_weights(rank_by, self.tasks_))
+
+    def _fitted_ids(self, ids: Any, column: str, name: str, unknown: str) -> np.ndarray:
+        """``ids`` matched to the fitted ones; ``unknown`` says what to do about the rest."""
+        if unknown not in ("warn", "error", "ignore"):
+            raise ValueError(f"unknown must be 'warn', 'error' or 'ignore'; got {unknown!r}.")
+        ids = self.schema_.match_categories(column, ids)
+        vocabulary = self.schema_.vocabularies_[column]
+        new = pd.unique(ids[vocabulary.get_indexer(pd.Index(ids, dtype=object)) < 0])
+        if len(new) and unknown != "ignore":
+            message = (
+                f"{len(new)} of {len(pd.unique(ids))} {name} were never seen in fit (e.g. "
+                f"{list(new[:5])}; fitted ids look like {list(vocabulary[:3])}) and are scored "
+                "as new ones (unseen id, average features, empty history)."
+            )
+            if unknown == "error":
+                raise ValueError(message + " Pass unknown='warn' or 'ignore' to score them.")
+            warnings.warn(
+                message + " Pass unknown='ignore' to silence this, 'error' to refuse them.",
+                UserWarning,
+                stacklevel=4,
+            )
+        return ids
 
     @limits_threads
     def explain(
@@ -1108,6 +1146,7 @@ class MultiTaskRecommender(BaseEstimator):
         explain: bool = False,
         n_reasons: int = 3,
         seen: pd.DataFrame | None = None,
+        unknown: str = "warn",
     ) -> pd.DataFrame:
         """Top-``k`` items for each user.
 
@@ -1118,8 +1157,11 @@ class MultiTaskRecommender(BaseEstimator):
         Parameters
         ----------
         users : array-like
-            User ids. Unknown users get the cold-start fallback (unseen user
-            code, average user features, empty history).
+            User ids. An id that spells a fitted one in another type
+            (``"12"`` for ``12``, or the reverse) is that user. Users never
+            seen in ``fit`` get the cold-start fallback (unseen user code,
+            average user features, empty history), with a warning (see
+            ``unknown``).
         k : int, default=10
             Items per user.
         items : array-like or DataFrame, default=None
@@ -1149,6 +1191,10 @@ class MultiTaskRecommender(BaseEstimator):
             More (user, item) pairs to leave out with ``exclude_seen``, one
             per row in the columns ``user_col`` and ``item_col`` (interactions
             since ``fit``, or the log of a model saved without it).
+        unknown : {"warn", "error", "ignore"}, default="warn"
+            What to do about users never seen in ``fit``: warn how many are
+            scored as new users, refuse them with a ``ValueError``, or score
+            them silently (a cold-start system that expects them).
 
         Returns
         -------
@@ -1183,6 +1229,9 @@ class MultiTaskRecommender(BaseEstimator):
                 "what each user has seen: pass those pairs as seen= (a DataFrame with the "
                 f"columns {self.user_col!r} and {self.item_col!r}), or exclude_seen=False."
             )
+        users = self._fitted_ids(users, self.user_col, "users", unknown)
+        if items is not None and not isinstance(items, pd.DataFrame):
+            items = self._fitted_ids(items, self.item_col, "items", "ignore")
         top = scorer.recommend(users, k, items, exclude_seen, weights, seen)
         if not explain:
             return top
@@ -1291,8 +1340,9 @@ class MultiTaskRecommender(BaseEstimator):
         >>> _ = model.forget(users=["u1"])
         >>> "u1" in model.schema_.vocabularies_["user_id"]
         False
-        >>> forgotten = model.score_pairs(["u1"], ["i23"]).drop(columns="user_id")
-        >>> forgotten.equals(model.score_pairs(["new"], ["i23"]).drop(columns="user_id"))
+        >>> forgotten = model.score_pairs(["u1"], ["i23"], unknown="ignore")
+        >>> new = model.score_pairs(["new"], ["i23"], unknown="ignore")
+        >>> forgotten.drop(columns="user_id").equals(new.drop(columns="user_id"))
         True
         """
         check_is_fitted(self)

@@ -78,6 +78,21 @@ def _given_vocabulary(column: Hashable, values: Sequence) -> pd.Index:
     return vocabulary
 
 
+def _spelled_as(value: object, kinds: set[type]) -> object:
+    """``value`` converted to the one type of the categories it may spell, else None."""
+    if len(kinds) != 1:
+        return None  # mixed categories: no conversion is unambiguous
+    (kind,) = kinds
+    if issubclass(kind, (int, np.integer)) and not issubclass(kind, bool):
+        text = value.strip() if isinstance(value, str) else None
+        if text and text.lstrip("+-").isdigit():
+            return kind(int(text))
+        return None
+    if issubclass(kind, str) and isinstance(value, (int, np.integer)):
+        return str(int(value))
+    return None
+
+
 class FeatureSchema:
     """Learns column roles and encodings from a training frame.
 
@@ -237,6 +252,34 @@ class FeatureSchema:
                 f"Column {column!r} holds {len(unknown)} values that are not in its "
                 f"categories, e.g. {list(unknown[:5])}; categories must list them all."
             )
+
+    def match_categories(self, column: Hashable, values: Sequence) -> np.ndarray:
+        """``values`` with each one that is not a category replaced by the category it spells.
+
+        A value matches after an unambiguous type conversion: the string
+        ``"12"`` where the categories are integers (``12``), the integer
+        ``12`` where they are strings (``"12"``). Others are left as they are
+        (and encode as unseen).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from sklearn_mtl.schema import FeatureSchema
+        >>> schema = FeatureSchema(["user"]).fit(pd.DataFrame({"user": [1, 2, 3]}))
+        >>> schema.match_categories("user", ["2", 3, "x"]).tolist()
+        [2, 3, 'x']
+        """
+        vocabulary = self.vocabularies_[column]
+        values = np.array(values, dtype=object).reshape(-1)
+        unmatched = vocabulary.get_indexer(pd.Index(values, dtype=object)) < 0
+        if not unmatched.any():
+            return values
+        kinds = {type(v) for v in vocabulary[: min(len(vocabulary), 1000)]}
+        for position in np.flatnonzero(unmatched):
+            candidate = _spelled_as(values[position], kinds)
+            if candidate is not None and candidate in vocabulary:
+                values[position] = candidate
+        return values
 
     def remove_categories(self, column: Hashable, values: Sequence) -> np.ndarray:
         """Take ``values`` out of the vocabulary of ``column``, as if never seen.

@@ -13,8 +13,9 @@ that one method, so a custom task defines its meaning once.
 from __future__ import annotations
 
 import copy
+import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -154,6 +155,24 @@ class Task(ABC):
         per_row = self.elementwise_loss(output, safe_target)
         mask = labelled.to(per_row.dtype)
         return per_row * mask, mask
+
+    def describe(self) -> str:
+        """One line for people: the type, and the classes or the target's scale.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from sklearn_mtl.tasks import BinaryTask
+        >>> BinaryTask("like").fit(pd.Series([0, 1, 1])).describe()
+        'binary, 2 classes [0, 1]'
+        """
+        if self.is_classifier and hasattr(self, "classes_"):
+            classes = [str(c) for c in self.classes_]
+            shown = classes if len(classes) <= 6 else [*classes[:5], "..."]
+            return f"{self.task_type}, {len(classes)} classes [{', '.join(shown)}]"
+        if hasattr(self, "mean_") and hasattr(self, "scale_"):
+            return f"{self.task_type}, mean {self.mean_:.4g}, scale {self.scale_:.4g}"
+        return str(self.task_type)
 
     def labelled(self, y: pd.Series) -> np.ndarray:
         """Boolean mask of the rows of ``y`` that carry a label."""
@@ -436,6 +455,34 @@ def fit_tasks(spec: Mapping[str, str | Task] | None, Y: pd.DataFrame) -> dict[st
     """
     tasks = {}
     for name in Y.columns:
-        task_spec = infer_task_type(Y[name]) if spec is None else spec[name]
+        if spec is None:
+            task_spec = infer_task_type(Y[name])
+            _warn_if_ordered_levels(name, Y[name], task_spec)
+        else:
+            task_spec = spec[name]
         tasks[name] = make_task(task_spec, name).fit(Y[name])
     return tasks
+
+
+#: An integer target with this many distinct levels or more looks like an
+#: ordered amount (a 1-5 rating) as much as like a set of classes.
+ORDERED_LEVELS_WARNING = 5
+
+
+def _warn_if_ordered_levels(name: Hashable, y: pd.Series, inferred: str) -> None:
+    """Warn when integer levels were taken for unordered classes: they may be amounts."""
+    observed = y[~_missing_mask(y)]
+    if inferred != "multiclass" or not pd.api.types.is_integer_dtype(observed.dtype):
+        return
+    levels = np.sort(observed.unique())
+    if len(levels) < ORDERED_LEVELS_WARNING:
+        return
+    warnings.warn(
+        f"Target {name!r} holds {len(levels)} integer levels ({levels[0]}..{levels[-1]}) and "
+        f"was inferred as a {len(levels)}-class 'multiclass' task, which ignores their order. "
+        f"If they are amounts (a rating, a count), pass tasks={{{name!r}: 'regression', ...}}; "
+        f"to keep them as classes and silence this warning, pass "
+        f"tasks={{{name!r}: 'multiclass', ...}}.",
+        UserWarning,
+        stacklevel=6,  # the caller of fit
+    )

@@ -43,8 +43,27 @@ def check_features(estimator: Any, X: Any, *, reset: bool) -> pd.DataFrame:
             f"X is a {type(X).__name__}, but this model was fitted on a DataFrame with "
             f"columns {list(estimator.feature_names_in_)}; pass X as such a DataFrame."
         )
+    _refuse_text_in_array(X)
     array = validate_data(estimator, X, dtype="numeric", reset=reset)
     return pd.DataFrame(array)
+
+
+def _refuse_text_in_array(X: Any) -> None:
+    """A clear error for an object array with text (what a ColumnTransformer hands on)."""
+    if not (isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 2):
+        return
+    for j in range(X.shape[1]):
+        column = pd.Series(X[:, j])
+        text = pd.to_numeric(column, errors="coerce").isna() & column.notna()
+        if text.any():
+            raise ValueError(
+                f"X is a NumPy array of dtype object whose column {j} holds text "
+                f"({column[text].iloc[0]!r}): an array loses which columns are categorical. "
+                "A ColumnTransformer (or another transformer) hands its output on as such an "
+                "array; call .set_output(transform='pandas') on it, or on the Pipeline, to "
+                "keep the column names and types (with verbose_feature_names_out=False to "
+                "keep the original names), or pass a DataFrame."
+            )
 
 
 def _fitted_column_order(X: pd.DataFrame, expected: list) -> pd.DataFrame:

@@ -47,8 +47,10 @@ def test_a_forgotten_user_is_scored_exactly_as_a_never_seen_id(log, params):
     assert not model.predict(rows).equals(model.predict(as_new))  # the test can fail
     assert model.forget(users=[FORGOTTEN_USER]) is model
     pd.testing.assert_frame_equal(model.predict(rows), model.predict(as_new))
-    top = model.recommend([FORGOTTEN_USER], k=5)
-    new = model.recommend(["never-seen-user"], k=5)
+    # Both are now users the model never saw: each gets the warning that says so.
+    with pytest.warns(UserWarning, match="never seen in fit"):
+        top = model.recommend([FORGOTTEN_USER], k=5)
+    new = model.recommend(["never-seen-user"], k=5, unknown="ignore")
     pd.testing.assert_frame_equal(
         top.drop(columns="user_id"), new.drop(columns="user_id"), check_exact=True
     )

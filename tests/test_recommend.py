@@ -78,14 +78,17 @@ def test_rank_by_fuses_task_predictions(recommender):
 
 
 def test_candidates_can_be_restricted_and_unknown_users_fall_back(recommender):
-    top = recommender.recommend(["u6", "brand-new-user"], k=2, items=["i1", "i2", "i3"])
+    with pytest.warns(UserWarning, match=r"1 of 2 users were never seen in fit .*'brand-new-user'"):
+        top = recommender.recommend(["u6", "brand-new-user"], k=2, items=["i1", "i2", "i3"])
     assert set(top["item_id"]) <= {"i1", "i2", "i3"}
     assert (top["user_id"] == "brand-new-user").sum() == 2
     assert np.isfinite(top["score"]).all()
 
 
 def test_score_pairs(recommender):
-    scored = recommender.score_pairs(["u1", "u1", "nobody"], ["i1", "i2", "i1"], rank_by="like")
+    scored = recommender.score_pairs(
+        ["u1", "u1", "nobody"], ["i1", "i2", "i1"], rank_by="like", unknown="ignore"
+    )
     assert list(scored.columns) == ["user_id", "item_id", "score", "click", "like", "rating"]
     np.testing.assert_allclose(scored["score"], scored["like"])
 

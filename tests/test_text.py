@@ -181,7 +181,7 @@ def test_recommend_among_described_new_items(text_model):
             "title": ["a novel", None, "a film"],
         }
     )
-    top = text_model.recommend(["u1", "unknown-user"], k=2, items=new)
+    top = text_model.recommend(["u1", "unknown-user"], k=2, items=new, unknown="ignore")
     assert list(top.columns[:4]) == ["user_id", "item_id", "rank", "score"]
     assert top.groupby("user_id").size().tolist() == [2, 2]
     assert set(top["item_id"]) <= {"n1", "n2", "n3"}

@@ -6,6 +6,7 @@ Everything here speaks skorch's protocols (``NeuralNet``, callbacks,
 
 from .batching import BatchSlicer, HoldoutSplit, inference_batches
 from .callbacks import (
+    DelayedProgressBar,
     LossWeightingHooks,
     RestartingLRScheduler,
     TaskAffinityLogging,
@@ -17,6 +18,7 @@ from .resampling import NegativeResampling
 
 __all__ = [
     "BatchSlicer",
+    "DelayedProgressBar",
     "HoldoutSplit",
     "LossWeightingHooks",
     "MultiTaskLoss",

@@ -1,16 +1,60 @@
-"""skorch callbacks: per-task validation metrics, loss-weighting hooks, a restarting schedule."""
+"""skorch callbacks: per-task metrics, loss-weighting hooks, a restarting schedule, progress."""
 
 from __future__ import annotations
 
+import re
+import sys
 import warnings
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback, LRScheduler
+import tqdm
+from skorch.callbacks import Callback, LRScheduler, PrintLog, ProgressBar
 
 from ..metrics import task_metric
 
-__all__ = ["LossWeightingHooks", "RestartingLRScheduler", "TaskValidationMetrics"]
+__all__ = [
+    "DelayedProgressBar",
+    "LossWeightingHooks",
+    "RestartingLRScheduler",
+    "TaskAffinityLogging",
+    "TaskValidationMetrics",
+    "TerminalAwarePrintLog",
+]
+
+#: skorch's log highlights the best values with ANSI colour codes.
+_ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
+#: Seconds an epoch runs before its progress bar appears.
+PROGRESS_BAR_DELAY = 2.0
+
+
+class TerminalAwarePrintLog(PrintLog):
+    """skorch's per-epoch log, with its colour codes only when stdout is a terminal.
+
+    skorch highlights each best value with ANSI codes; in a log file, a CI
+    job or captured output they are noise.
+    """
+
+    def _sink(self, text: str, verbose: int) -> None:
+        if not verbose:
+            return
+        isatty = getattr(sys.stdout, "isatty", None)
+        if not (isatty and isatty()):
+            text = _ANSI_CODE.sub("", text)
+        print(text)
+
+
+class DelayedProgressBar(ProgressBar):
+    """skorch's progress bar, shown only for epochs that last more than two seconds.
+
+    Short epochs print their log line and nothing else; a long one shows how
+    far it is (tqdm's ``delay``), whatever its number of batches.
+    """
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs) -> None:
+        total = self._get_batches_per_epoch(net, dataset_train, dataset_valid)
+        bar = tqdm.tqdm_notebook if self._use_notebook() else tqdm.tqdm
+        self.pbar_ = bar(total=total, leave=False, delay=PROGRESS_BAR_DELAY)
 
 
 class TaskValidationMetrics(Callback):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
+from skorch.callbacks import EpochTimer, PassthroughScoring
 from skorch.dataset import unpack_data
 from skorch.utils import TeeGenerator, to_tensor
 from torch import nn
@@ -16,7 +16,7 @@ from ..distributed import average_gradients
 from ..tasks import Task
 from ..weighting import LossWeighting
 from .batching import BatchSlicer
-from .callbacks import LossWeightingHooks, TaskValidationMetrics
+from .callbacks import LossWeightingHooks, TaskValidationMetrics, TerminalAwarePrintLog
 
 __all__ = ["MultiTaskLoss", "MultiTaskNet"]
 
@@ -150,7 +150,7 @@ class MultiTaskNet(NeuralNet):
             callbacks.append(("task_metrics", TaskValidationMetrics()))
         callbacks.append(("loss_weighting", LossWeightingHooks()))
         # Last, so that the printed line has everything the epoch recorded.
-        callbacks.append(("print_log", PrintLog()))
+        callbacks.append(("print_log", TerminalAwarePrintLog()))
         return callbacks
 
     def get_iterator(self, dataset, training: bool = False):
