@@ -33,6 +33,7 @@ from ._docstring import fill_registry_names
 from .builder import NetworkSpec, build_net, grow_network, shrink_network
 from .catalog import fit_catalog, interaction_rows
 from .datasets import ParquetLog
+from .description import description_html, description_text
 from .distributed import (
     GRADIENT_WEIGHTINGS,
     check_same_on_every_rank,
@@ -1652,6 +1653,21 @@ class MultiTaskRecommender(BaseEstimator):
             self.net_.module_, self.net_.criterion_, dataset,
             device=self.net_.device, batch_size=self.batch_size,
         )  # fmt: skip
+
+    # ----------------------------------------------------------- description
+
+    def __str__(self) -> str:
+        # repr stays scikit-learn's (a Pipeline's repr nests it); print tells more.
+        if not hasattr(self, "net_"):
+            return repr(self)
+        return f"{self!r}\n{description_text(self)}"
+
+    def _html_repr(self) -> str:
+        """scikit-learn's diagram, then the fitted model's description (notebooks)."""
+        diagram = super()._html_repr()
+        if not hasattr(self, "net_"):
+            return diagram
+        return diagram + description_html(self)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

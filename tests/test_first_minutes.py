@@ -133,3 +133,25 @@ def test_the_install_instructions_are_pinned_and_say_when_movielens_tests_run():
     readme = (ROOT / "README.md").read_text()
     tests_section = readme.split("Install and run the tests:")[1].split("## ")[0]
     assert "SKLEARN_MTL_DATA" in tests_section and "skip" in tests_section
+
+
+def test_a_fitted_model_describes_itself_in_print_and_in_a_notebook():
+    from sklearn.base import BaseEstimator
+
+    X, y = make_recommendation_tasks(n_samples=600, random_state=0)
+    model = MultiTaskRecommender(architecture="mmoe", max_epochs=2, validation_fraction=0.2)
+    assert str(model) == repr(model)  # nothing fitted, nothing more to say
+    model.fit(X, y)
+    assert repr(model) == BaseEstimator.__repr__(model)  # a Pipeline's repr is unchanged
+    text = str(model)
+    for expected in (
+        "Tasks:", "click   binary, 2 classes [0, 1]", "rating  regression, mean",
+        "Trainable parameters:", "shared (mmoe)", "epochs trained      2",
+        "Last validation metric:", "like    roc_auc 0.",
+    ):  # fmt: skip
+        assert expected in text, expected
+    total = sum(p.numel() for p in model.net_.module_.parameters())
+    assert f"total          {total:,}" in text
+    page = model._repr_html_()
+    assert "sklearn-mtl-description" in page and "roc_auc" in page and "mmoe" in page
+    assert "Last validation metric" not in str(MultiTaskRecommender(max_epochs=1).fit(X, y))
