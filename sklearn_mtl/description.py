@@ -44,7 +44,7 @@ def describe(model: Any) -> dict[str, list[tuple[str, str]]]:
         training.append(("last training loss", f"{last['train_loss']:.4f}"))
     if hasattr(model, "privacy_spent_"):
         epsilon, delta = model.privacy_spent_
-        training.append(("privacy spent", f"epsilon {epsilon:.3g}, delta {delta:g}"))
+        training.append(("privacy spent", f"epsilon {epsilon:.3f}, delta {delta:g}"))
     parts = [
         ("embeddings", _trainable(network.embeddings)),
         (f"shared ({model.architecture})", _trainable(network.architecture)),
