@@ -1,4 +1,5 @@
-"""Architectures and loss balancing on one recommendation log.
+"""Architectures and loss balancing on one recommendation log
+==========================================================
 
 Trains every architecture (shared-bottom, MMoE, PLE, ESMM, and the single-task
 twin) with equal loss weights, then MMoE with every loss-balancing strategy,

@@ -1,4 +1,5 @@
-"""Recommend films nobody has rated yet, from their titles.
+"""Recommend films nobody has rated yet, from their titles
+=======================================================
 
 Holds out 20% of MovieLens 100K's films with all their ratings, trains on the
 rest with the title embedded by a language model (all-MiniLM-L6-v2, from the

@@ -1,4 +1,5 @@
-"""Data-parallel training with torchrun: every process trains one share of each epoch.
+"""Data-parallel training with torchrun: every process trains one share of each epoch
+==================================================================================
 
 Run it with two processes on this machine (CPU, gloo)::
 

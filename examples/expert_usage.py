@@ -1,4 +1,5 @@
-"""How MMoE's gates share experts between tasks, as the tasks' relatedness changes.
+"""How MMoE's gates share experts between tasks, as the tasks' relatedness changes
+===============================================================================
 
 Trains MMoE on the MMoE paper's synthetic data at task correlations 0.0 and
 1.0, prints each task's mean gate weight per expert, and plots both as

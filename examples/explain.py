@@ -1,4 +1,5 @@
-"""Explaining a MovieLens model: why these films, which inputs drive each task, how tasks relate.
+"""Explaining a MovieLens model: why these films, which inputs drive each task, how tasks relate
+=============================================================================================
 
 Fits one model of rating, like (rating >= 4) and watched (with sampled
 unwatched films) with interaction history on MovieLens 100K, then prints
@@ -37,7 +38,7 @@ TASKS = {"watched": "binary", "rating": "regression", "like": "binary"}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Explaining a MovieLens model.")
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--out", type=Path, default=Path("explain_figures"))
     args = parser.parse_args()

@@ -1,4 +1,5 @@
-"""MovieLens 100K end to end: fetch, build tasks, fit, evaluate, recommend.
+"""MovieLens 100K end to end: fetch, build tasks, fit, evaluate, recommend
+=======================================================================
 
 Downloads MovieLens 100K from GroupLens on first use (checksum-verified, cached
 in ``$SKLEARN_MTL_DATA`` or ``~/sklearn_mtl_data``), turns the ratings into
@@ -7,7 +8,9 @@ exist only on watched rows), trains one model for the three tasks with the
 users' and items' interaction histories (the negatives drawn afresh every
 epoch, the learning rate decaying along a cosine), evaluates it with the leave-one-out
 protocol, prints one user's top 10 with the titles, and finally predicts ratings
-on the official u1 split with ``history_pooling="sigmoid_sum"``.
+on the official u1 split with ``history_pooling="sigmoid_sum"``. Epochs and
+batch sizes are trimmed so that it runs in under a minute on two cores;
+``benchmarks/bench_movielens.py`` trains the settings tuned on validation.
 
     python examples/movielens.py
 """
@@ -41,8 +44,9 @@ model = MultiTaskRecommender(
     lr_schedule="cosine",
     embedding_dim=32,
     shared_units=(64, 32),
-    batch_size=512,
-    max_epochs=8,
+    batch_size=2048,
+    lr=3e-3,
+    max_epochs=6,
     random_state=0,
     verbose=1,
 )
@@ -74,7 +78,8 @@ rater = MultiTaskRecommender(
     history_pooling="sigmoid_sum",
     history_products=True,
     weight_decay=1e-3,
-    batch_size=512,
+    batch_size=2048,
+    lr=2e-3,
     max_epochs=12,
     random_state=0,
 )

@@ -1,4 +1,5 @@
-"""Hyper-parameter search on a Dask cluster, one torch thread per fit.
+"""Hyper-parameter search on a Dask cluster, one torch thread per fit
+==================================================================
 
 scikit-learn's searches run their fits through joblib; joblib's "dask" backend
 sends them to a Dask cluster. Here the cluster is a local one (two worker

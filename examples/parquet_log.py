@@ -1,4 +1,5 @@
-"""Train from a folder of Parquet files, a chunk at a time.
+"""Train from a folder of Parquet files, a chunk at a time
+=======================================================
 
 The log is written here from synthetic data; with your own, point
 ``ParquetLog`` at the folder your pipeline (Spark, pandas, DuckDB) writes.

@@ -1,18 +1,20 @@
-"""Privacy: training with differential privacy, forgetting a user, saving without the log.
+"""Privacy: training with differential privacy, forgetting a user, saving without the log
+======================================================================================
 
 1. An epsilon sweep: the same multi-task model (rating + like) trained with
    DP-SGD at epsilon 1, 3 and 8 and without it; held-out rating RMSE and like
    AUC, and the epsilon each fit spent.
 2. A deletion request: one user is forgotten (and the model trained one more
    epoch on the remaining rows); afterwards that user is recommended exactly
-   what a never-seen user is, and the saved files hold no byte of the id.
+   what a never-seen user is, and the saved model neither lists nor
+   describes them.
 3. A model file without the behaviour log: ``save(include_interactions=False)``
    holds no (user, item) pair; the loaded model recommends with the pairs to
    leave out passed as ``seen=``.
 
 Uses MovieLens 100K (u1 split) when it is in the data home
 (``$SKLEARN_MTL_DATA``), else a synthetic log (``make_recommendation_tasks``),
-and says which. Needs ``pip install "sklearn-mtl[privacy]"``. About 30 s on
+and says which. Needs ``pip install "sklearn-mtl[privacy]"``. About 20 s on
 two cores.
 
     python examples/privacy.py

@@ -1,4 +1,5 @@
-"""Quickstart: one multi-task model against one single-task model per task.
+"""Quickstart: one multi-task model against one single-task model per task
+=======================================================================
 
 Trains on the built-in synthetic log (no download), prints each task's test
 metric for the multi-task model and for single-task baselines of the same

@@ -1,4 +1,5 @@
-"""A model's life after the notebook: save, load, update with new users, serve with ONNX.
+"""A model's life after the notebook: save, load, update with new users, serve with ONNX
+=====================================================================================
 
 Trains on the first users of a synthetic log, saves the model without pickle
 (config.json + model.safetensors), loads it back, updates it with a day of

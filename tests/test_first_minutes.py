@@ -117,9 +117,12 @@ def test_verbose_training_prints_each_epoch_without_colour_codes_off_a_terminal(
     assert capsys.readouterr().out == ""  # verbose=0 prints nothing
 
 
-def test_an_epoch_that_runs_long_shows_a_progress_bar(monkeypatch, capsys):
+def test_an_epoch_that_runs_long_shows_a_progress_bar_on_a_terminal(monkeypatch, capsys):
+    import sys
+
     X, y = make_recommendation_tasks(n_samples=600, random_state=0)
     monkeypatch.setattr(callbacks, "PROGRESS_BAR_DELAY", 0.0)  # every epoch is "long"
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     MultiTaskRecommender(max_epochs=1, batch_size=32, verbose=1).fit(X, y)
     assert "it/s" in capsys.readouterr().err
 

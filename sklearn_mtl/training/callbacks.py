@@ -48,13 +48,15 @@ class DelayedProgressBar(ProgressBar):
     """skorch's progress bar, shown only for epochs that last more than two seconds.
 
     Short epochs print their log line and nothing else; a long one shows how
-    far it is (tqdm's ``delay``), whatever its number of batches.
+    far it is (tqdm's ``delay``), whatever its number of batches, on a
+    terminal or in a notebook (in a log file the per-epoch lines say enough).
     """
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs) -> None:
         total = self._get_batches_per_epoch(net, dataset_train, dataset_valid)
         bar = tqdm.tqdm_notebook if self._use_notebook() else tqdm.tqdm
-        self.pbar_ = bar(total=total, leave=False, delay=PROGRESS_BAR_DELAY)
+        # disable=None: no bar where stderr is not a terminal (logs, CI).
+        self.pbar_ = bar(total=total, leave=False, delay=PROGRESS_BAR_DELAY, disable=None)
 
 
 class TaskValidationMetrics(Callback):
