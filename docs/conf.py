@@ -21,7 +21,7 @@ numpydoc_class_members_toctree = False
 exclude_patterns = ["_build", "generated/*.examples", "auto_examples/*.ipynb"]
 html_theme = "alabaster"
 # Wide enough for the examples' 100-character lines and the epoch logs.
-html_theme_options = {"page_width": "1400px", "sidebar_width": "260px"}
+html_theme_options = {"page_width": "1400px", "sidebar_width": "260px", "body_max_width": "none"}
 # No network in CI: intersphinx inventories are not fetched.
 intersphinx_mapping = {}
 nitpicky = False

@@ -42,6 +42,7 @@ model = MultiTaskRecommender(
     batch_size=512,
     max_epochs=8,
     random_state=0,
+    verbose=1,
 )
 model.fit(impressions[features + item_columns], impressions[["watched", "like", "rating"]])
 

@@ -57,7 +57,7 @@ def main() -> None:
         TASKS, user_col="user_id", item_col="item_id", interaction_task="watched",
         interaction_history=True, history_pooling="sigmoid_sum", weight_decay=1e-3,
         loss_weighting="uncertainty", batch_size=2048, lr=2e-3, max_epochs=args.epochs,
-        validation_fraction=0.1, random_state=0,
+        validation_fraction=0.1, random_state=0, verbose=1,
     ).fit(data[FEATURES], data[list(TASKS)])  # fmt: skip
 
     user = train["user_id"].iloc[0]

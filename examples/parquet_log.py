@@ -31,7 +31,9 @@ def main() -> None:
     print(f"{len(log):,} rows in {log.n_parts()} row groups; "
           f"{len(categories['user_id'])} users, {len(categories['item_id'])} items")  # fmt: skip
 
-    model = MultiTaskRecommender(TASKS, categories=categories, max_epochs=2, random_state=0)
+    model = MultiTaskRecommender(
+        TASKS, categories=categories, max_epochs=2, random_state=0, verbose=1
+    )
     model.fit(log)  # two passes, one chunk in memory at a time
     print(f"{model.n_iter_} training calls (one per chunk and pass)")
     scores = model.score_tasks(X_new, y_new[list(TASKS)])

@@ -88,7 +88,7 @@ def main() -> None:
         print(f"  {name:<12} RMSE {rmse:.4f}  like AUC {auc:.4f}  ({spent})")
 
     print("\n2. Forgetting a user")
-    fitted = model(max_epochs=3).fit(train[features], train[list(TASKS)])
+    fitted = model(max_epochs=3, verbose=1).fit(train[features], train[list(TASKS)])
     user = train["user_id"].iloc[0]
     rest = train[train["user_id"] != user]
     fitted.forget(users=[user], X=rest[features], y=rest[list(TASKS)], refit_epochs=1)

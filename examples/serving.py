@@ -23,7 +23,7 @@ monday = X["user_id"].isin([f"u{i}" for i in range(250)]).to_numpy()
 X_old, y_old, X_new, y_new = X[monday], y[monday], X[~monday], y[~monday]
 
 model = MultiTaskRecommender(
-    user_col="user_id", item_col="item_id", max_epochs=5, lr=3e-3, random_state=0
+    user_col="user_id", item_col="item_id", max_epochs=5, lr=3e-3, random_state=0, verbose=1
 ).fit(X_old, y_old)
 
 with tempfile.TemporaryDirectory() as tmp:

@@ -36,6 +36,14 @@ def _axes(ax: Any) -> Any:
     return plt.subplots()[1]
 
 
+def _epoch_axis(ax: Any) -> None:
+    """Epochs are whole numbers: no tick at epoch 1.5."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def plot_training_curves(model: Any, ax: Any = None) -> Any:
     """Each task's training loss per epoch, and its validation loss when there was a split.
 
@@ -63,7 +71,7 @@ def plot_training_curves(model: Any, ax: Any = None) -> Any:
         if f"valid_{task}_loss" in history:
             ax.plot(history.index, history[f"valid_{task}_loss"], color=colour,
                     linestyle="--", label=f"{task} (validation)")  # fmt: skip
-    ax.set_xlabel("epoch")
+    _epoch_axis(ax)
     ax.set_ylabel("loss")
     ax.set_title("Loss per task")
     ax.legend()
@@ -76,7 +84,7 @@ def plot_loss_weights(model: Any, ax: Any = None) -> Any:
     ax = _axes(ax)
     for task in model.tasks_:
         ax.plot(history.index, history[f"weight_{task}"], marker="o", label=task)
-    ax.set_xlabel("epoch")
+    _epoch_axis(ax)
     ax.set_ylabel("loss weight")
     ax.set_title(f"Loss weights ({model.loss_weighting})")
     ax.legend()

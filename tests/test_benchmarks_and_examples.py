@@ -202,3 +202,9 @@ def test_bench_privacy_runs():
         "--epsilons", "8", "inf",
     )  # fmt: skip
     assert "against the model without DP" in out and "rmse_vs_no_dp" in out
+
+
+def test_two_heads_example_runs():
+    out = run("examples/two_heads.py")
+    assert "rated  roc_auc" in out and "genre  accuracy" in out
+    assert "p_rated" in out

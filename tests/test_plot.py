@@ -98,3 +98,20 @@ def test_explanation_bars_are_the_contributions(data):
         round(v, 9) for v in score["contribution"]
     )
     assert len(ax.get_yticklabels()) == len(score)
+
+
+def test_epoch_axes_have_whole_number_ticks():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sklearn_mtl import MultiTaskRecommender
+    from sklearn_mtl.datasets import make_recommendation_tasks
+    from sklearn_mtl.plot import plot_loss_weights, plot_training_curves
+
+    X, y = make_recommendation_tasks(n_samples=400, random_state=0)
+    model = MultiTaskRecommender(max_epochs=4, random_state=0).fit(X, y)
+    for plot in (plot_training_curves, plot_loss_weights):
+        ax = plot(model)
+        ax.figure.canvas.draw()
+        ticks = [tick for tick in ax.get_xticks() if 1 <= tick <= 4]
+        assert ticks and all(float(tick).is_integer() for tick in ticks)
