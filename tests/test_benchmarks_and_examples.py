@@ -208,3 +208,14 @@ def test_two_heads_example_runs():
     out = run("examples/two_heads.py")
     assert "rated  roc_auc" in out and "genre  accuracy" in out
     assert "p_rated" in out
+
+
+def test_loss_weighting_example_runs():
+    out = run("examples/loss_weighting.py")
+    for strategy in ("equal", "uncertainty", "dwa", "gradnorm", "pcgrad"):
+        assert strategy in out
+
+
+def test_multi_vs_single_and_mmoe_correlation_examples_run():
+    assert "single-task" in run("examples/multi_vs_single.py")
+    assert "shared_bottom" in run("examples/mmoe_correlation.py")
