@@ -168,7 +168,6 @@ def test_distributed_training_example_runs():
     assert "2 processes" in result.stdout and "predicts the same: True" in result.stdout
 
 
-@needs_movielens
 def test_explain_example_runs(tmp_path):
     out = run("examples/explain.py", "--epochs", "1", "--out", str(tmp_path))
     assert "because you rated" in out and "Task gradient affinity" in out
