@@ -174,21 +174,7 @@ def _history(spec: NetworkSpec) -> InteractionHistory | PooledHistory | None:
         return None
     columns = schema.categorical_columns_
     user_col, item_col = params["user_col"], params["item_col"]
-    if catalog.interactions_ is None:
-        # Saved without its interactions: the pooled sums come with the weights.
-        return PooledHistory(
-            n_user_codes=len(schema.vocabularies_[user_col]) + 1,
-            n_item_codes=len(schema.vocabularies_[item_col]) + 1,
-            dim=_side_dim(params),
-            user_position=columns.index(user_col),
-            item_position=columns.index(item_col),
-            pooling=params["history_pooling"],
-            products=params["history_products"],
-        )
-    user_codes, item_codes = catalog.interaction_codes()
-    return InteractionHistory(
-        user_codes,
-        item_codes,
+    shape = dict(
         n_user_codes=len(schema.vocabularies_[user_col]) + 1,
         n_item_codes=len(schema.vocabularies_[item_col]) + 1,
         dim=_side_dim(params),
@@ -196,8 +182,12 @@ def _history(spec: NetworkSpec) -> InteractionHistory | PooledHistory | None:
         item_position=columns.index(item_col),
         pooling=params["history_pooling"],
         products=params["history_products"],
-        dropout=history_dropout(params),
     )
+    if catalog.interactions_ is None:
+        # Saved without its interactions: the pooled sums come with the weights.
+        return PooledHistory(**shape)
+    user_codes, item_codes = catalog.interaction_codes()
+    return InteractionHistory(user_codes, item_codes, **shape, dropout=history_dropout(params))
 
 
 def history_dropout(params: Mapping[str, Any]) -> float:

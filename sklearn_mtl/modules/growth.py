@@ -10,6 +10,15 @@ from torch import nn
 __all__ = ["load_grown_state", "load_kept_rows"]
 
 
+def _matching_state(module: nn.Module, state: Mapping[str, torch.Tensor]) -> dict:
+    """``module``'s state dict, after checking that ``state`` names the same tensors."""
+    target = module.state_dict()
+    missing = sorted(set(target) ^ set(state))
+    if missing:
+        raise ValueError(f"The networks differ in their tensors: {missing[:5]}.")
+    return target
+
+
 def load_grown_state(module: nn.Module, state: Mapping[str, torch.Tensor]) -> list[str]:
     """Copy ``state`` into ``module``, whose tables may have more rows.
 
@@ -36,10 +45,7 @@ def load_grown_state(module: nn.Module, state: Mapping[str, torch.Tensor]) -> li
         If a tensor is missing, or changed shape other than by gaining rows.
     """
     grown = []
-    target = module.state_dict()
-    missing = sorted(set(target) ^ set(state))
-    if missing:
-        raise ValueError(f"The networks differ in their tensors: {missing[:5]}.")
+    target = _matching_state(module, state)
     with torch.no_grad():
         for name, new in target.items():
             old = state[name]
@@ -80,10 +86,7 @@ def load_kept_rows(
     ValueError
         If a tensor is missing or does not fit.
     """
-    target = module.state_dict()
-    missing = sorted(set(target) ^ set(state))
-    if missing:
-        raise ValueError(f"The networks differ in their tensors: {missing[:5]}.")
+    target = _matching_state(module, state)
     with torch.no_grad():
         for name, new in target.items():
             old = state[name]
