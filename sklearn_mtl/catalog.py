@@ -33,6 +33,15 @@ def split_entity_columns(
     column when it never varies within one item (a column constant in both
     counts as a user column); the rest describe the interaction itself.
 
+    Parameters
+    ----------
+    frame : DataFrame
+        Interactions with the side columns of their user and item.
+    user_col : str
+        Column of ``frame`` with the user ids.
+    item_col : str
+        Column of ``frame`` with the item ids.
+
     Returns
     -------
     user_columns, item_columns, interaction_columns : list of str
@@ -153,7 +162,21 @@ class Catalog:
         self.item_features = item_features
 
     def fit(self, X: pd.DataFrame, schema: FeatureSchema, interactions: np.ndarray) -> Catalog:
-        """Learn from ``X`` (already checked by ``schema``); ``interactions`` masks its rows."""
+        """Learn from ``X`` (already checked by ``schema``); ``interactions`` masks its rows.
+
+        Parameters
+        ----------
+        X : DataFrame
+            The training rows.
+        schema : FeatureSchema
+            The fitted schema of ``X``.
+        interactions : ndarray of bool of shape (n_samples,)
+            Which rows are interactions (for the histories and ``exclude_seen``).
+
+        Returns
+        -------
+        self : Catalog
+        """
         for name, column in (("user_col", self.user_col), ("item_col", self.item_col)):
             if column not in X.columns:
                 raise ValueError(f"{name}={column!r} is not a column of X.")
@@ -182,6 +205,19 @@ class Catalog:
 
         ``schema`` has already been extended with the new ids. Returns whether
         the set of interactions changed.
+
+        Parameters
+        ----------
+        X : DataFrame
+            The new rows.
+        schema : FeatureSchema
+            The schema, extended with the new ids.
+        interactions : ndarray of bool of shape (n_samples,)
+            Which rows are interactions.
+
+        Returns
+        -------
+        bool
         """
         for side, id_col, features in (
             ("users_", self.user_col, self.user_features_),
@@ -217,6 +253,15 @@ class Catalog:
         ``schema`` has already removed them from its vocabularies;
         ``new_user_codes`` and ``new_item_codes`` map each old code to its new
         one (-1 for the removed).
+
+        Parameters
+        ----------
+        users, items : sequence
+            Ids to drop.
+        new_user_codes, new_item_codes : ndarray of int
+            Each old code's new code, -1 for the removed.
+        schema : FeatureSchema
+            The schema, with the ids already removed.
         """
         self.users_ = self.users_[~self.users_.index.isin(list(users))]
         self.items_ = self.items_[~self.items_.index.isin(list(items))]
@@ -252,7 +297,17 @@ class Catalog:
         return self.interactions_ // self.n_item_codes_, self.interactions_ % self.n_item_codes_
 
     def rows_in_history(self, categorical: np.ndarray) -> np.ndarray:
-        """:meth:`in_history` of rows encoded by ``schema_`` (their categorical codes)."""
+        """:meth:`in_history` of rows encoded by ``schema_`` (their categorical codes).
+
+        Parameters
+        ----------
+        categorical : ndarray of shape (n_rows, n_categorical), int
+            The rows' category codes.
+
+        Returns
+        -------
+        ndarray of bool
+        """
         columns = self.schema_.categorical_columns_
         users = categorical[:, columns.index(self.user_col)]
         items = categorical[:, columns.index(self.item_col)]
@@ -263,6 +318,15 @@ class Catalog:
 
         The :data:`~sklearn_mtl.inputs.IN_HISTORY` flag of those pairs;
         always False in a model saved without its interactions.
+
+        Parameters
+        ----------
+        user_codes, item_codes : ndarray of int
+            The pairs' codes.
+
+        Returns
+        -------
+        ndarray of bool
         """
         keys = np.asarray(user_codes, np.int64) * self.n_item_codes_ + np.asarray(item_codes)
         if self.interactions_ is None:
@@ -300,15 +364,48 @@ class Catalog:
         return SideBlock(categorical, numeric, text, codes)
 
     def encode_users(self, ids: np.ndarray) -> SideBlock:
+        """Encode users by id, with the features learned for each.
+
+        Parameters
+        ----------
+        ids : ndarray
+            User ids; unknown ids get the unseen code and missing features.
+
+        Returns
+        -------
+        SideBlock
+        """
         return self._encode_side(ids, self.user_col, self.user_features_, self.users_)
 
     def encode_items(self, ids: np.ndarray, described: pd.DataFrame | None = None) -> SideBlock:
-        """Encode items by id; ``described`` (indexed by id) replaces what was learned."""
+        """Encode items by id; ``described`` (indexed by id) replaces what was learned.
+
+        Parameters
+        ----------
+        ids : ndarray
+            Item ids; unknown ids get the unseen code and missing features.
+        described : DataFrame, default=None
+            Item features indexed by id, as :meth:`check_described_items` returns.
+
+        Returns
+        -------
+        SideBlock
+        """
         table = self.items_ if described is None else described
         return self._encode_side(ids, self.item_col, self.item_features_, table)
 
     def check_described_items(self, items: pd.DataFrame) -> pd.DataFrame:
-        """Candidate items given as rows (id and item features), indexed by id."""
+        """Candidate items given as rows (id and item features), indexed by id.
+
+        Parameters
+        ----------
+        items : DataFrame
+            The item id column and every item feature column seen in ``fit``.
+
+        Returns
+        -------
+        DataFrame
+        """
         needed = [self.item_col, *self.item_features_]
         missing = [c for c in needed if c not in items.columns]
         if missing:
@@ -332,6 +429,19 @@ class Catalog:
 
         ``embed_text(column, texts)`` turns one side's texts into a table of
         vectors; each pair then reads its row of that table.
+
+        Parameters
+        ----------
+        users, items : SideBlock
+            The encoded users and items.
+        user_index, item_index : ndarray of int
+            Each pair's row in ``users`` and in ``items``.
+        embed_text : callable, default=None
+            Needed when the sides have text columns.
+
+        Returns
+        -------
+        NetworkInputs
         """
         if self.context_features_:
             raise ValueError(

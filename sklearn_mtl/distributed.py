@@ -42,6 +42,15 @@ def launched() -> bool:
 def make_accelerator(device: str) -> Any:
     """An ``accelerate.Accelerator`` for data-parallel training on ``device``'s kind.
 
+    Parameters
+    ----------
+    device : str
+        The estimator's ``device``, such as ``"cpu"`` or ``"cuda"``.
+
+    Returns
+    -------
+    accelerate.Accelerator
+
     Raises
     ------
     ImportError

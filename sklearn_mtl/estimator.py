@@ -1534,6 +1534,11 @@ class MultiTaskRecommender(BaseEstimator):
     def onnx_inputs(self, X: Any) -> dict[str, np.ndarray]:
         """The inputs of the graph written by :meth:`export_onnx` for the rows of ``X``.
 
+        Parameters
+        ----------
+        X : DataFrame
+            Rows with the feature columns seen in ``fit``.
+
         Returns
         -------
         dict

@@ -86,7 +86,17 @@ class TableLookup:
         return torch.cat([table[codes[:, j]] for j, table in enumerate(self.tables)], dim=1)
 
     def subset(self, index) -> TableLookup:
-        """The same tables for the samples ``index``."""
+        """The same tables for the samples ``index``.
+
+        Parameters
+        ----------
+        index : ndarray of int
+            Sample positions.
+
+        Returns
+        -------
+        TableLookup
+        """
         return TableLookup(self.tables, self.codes[index])
 
 
@@ -151,7 +161,17 @@ class TensorDictDataset(Dataset):
         return features, targets
 
     def subset(self, index: np.ndarray) -> TensorDictDataset:
-        """A new dataset holding the rows ``index``."""
+        """A new dataset holding the rows ``index``.
+
+        Parameters
+        ----------
+        index : ndarray of int
+            Sample positions.
+
+        Returns
+        -------
+        TensorDictDataset
+        """
         index = torch.as_tensor(index, dtype=torch.long)
         features = {
             name: value.subset(index) if isinstance(value, TableLookup) else value[index]

@@ -14,7 +14,8 @@ from sklearn.utils.validation import check_is_fitted
 from .inputs import NetworkInputs, TensorDictDataset
 from .metrics import task_scorer
 from .modules import MultiTaskNetwork
-from .training import BatchSlicer, MultiTaskLoss, inference_batches
+from .training import BatchSlicer, MultiTaskLoss
+from .training.batching import inference_batches
 
 __all__ = ["mean_gate_weights", "permutation_importance", "task_gradient_affinity"]
 

@@ -68,6 +68,20 @@ def log_chunks(
     before the others starts its share again, and the pass ends once every
     process has read its whole share. Each chunk comes with the largest batch
     count of the chunks trained at the same time.
+
+    Parameters
+    ----------
+    log : ParquetLog
+        The training log.
+    batch_size : int
+        Rows per training step.
+    accelerator : accelerate.Accelerator, default=None
+        Set when several processes train together.
+
+    Yields
+    ------
+    chunk : DataFrame
+    steps : int or None
     """
     if accelerator is None or accelerator.num_processes == 1:
         for chunk in log.chunks():

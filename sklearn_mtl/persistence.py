@@ -520,9 +520,10 @@ def _restore_text_encoders(specs: list[dict], tensors: dict) -> dict:
 class SavedModel:
     """What a saved folder holds, read and checked, ready for the estimator to assemble.
 
-    Attributes
+    Parameters
     ----------
     folder : Path
+        The folder the model was read from.
     estimator : str
         Class name of the saved estimator.
     params : dict
@@ -535,6 +536,15 @@ class SavedModel:
         How ``y`` was given to ``fit``.
     text_dim : int
         Width of the text vectors the network reads.
+    tensors : dict of str to Tensor
+        The network's and the loss weighting's state, prefixed ``module.``
+        and ``criterion.``.
+    optimizer : dict, default=None
+        The optimizer's state; None in a model saved without interactions.
+    history : list, default=[]
+        skorch's training history.
+    privacy : dict, default=None
+        The privacy accounting of a differentially private fit.
     """
 
     folder: Path
@@ -553,6 +563,11 @@ class SavedModel:
 
         ``net`` is an initialized net built for this model; a mismatch between
         its tensors and the saved ones is a ``ValueError``.
+
+        Parameters
+        ----------
+        net : MultiTaskNet
+            The initialized net.
         """
         for prefix, module in (("module.", net.module_), ("criterion.", net.criterion_)):
             state = {k[len(prefix) :]: v for k, v in self.tensors.items() if k.startswith(prefix)}

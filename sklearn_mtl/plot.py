@@ -50,6 +50,17 @@ def plot_training_curves(model: Any, ax: Any = None) -> Any:
     Solid lines are training, dashed lines validation, one colour per task
     (from :meth:`~sklearn_mtl.MultiTaskRecommender.history_frame`).
 
+    Parameters
+    ----------
+    model : MultiTaskRecommender
+        A fitted model.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure's axes when None.
+
+    Returns
+    -------
+    matplotlib Axes
+
     Examples
     --------
     >>> import matplotlib
@@ -79,7 +90,19 @@ def plot_training_curves(model: Any, ax: Any = None) -> Any:
 
 
 def plot_loss_weights(model: Any, ax: Any = None) -> Any:
-    """The weight each task's loss had in each epoch (``weight_<task>`` of ``history_frame``)."""
+    """The weight each task's loss had in each epoch (``weight_<task>`` of ``history_frame``).
+
+    Parameters
+    ----------
+    model : MultiTaskRecommender
+        A fitted model.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure's axes when None.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
     history = model.history_frame()
     ax = _axes(ax)
     for task in model.tasks_:
@@ -106,19 +129,55 @@ def _heatmap(table: pd.DataFrame, ax: Any, cmap: str, vmin: float, vmax: float, 
 
 
 def plot_expert_usage(usage: pd.DataFrame, ax: Any = None) -> Any:
-    """Heatmap of ``model.expert_usage(X)``: each task's mean gate weight on each expert."""
+    """Heatmap of ``model.expert_usage(X)``: each task's mean gate weight on each expert.
+
+    Parameters
+    ----------
+    usage : DataFrame
+        What :meth:`~sklearn_mtl.MultiTaskRecommender.expert_usage` returns.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure's axes when None.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
     return _heatmap(usage, _axes(ax), "viridis", 0.0, float(usage.to_numpy().max()),
                     "Mean gate weight per expert")  # fmt: skip
 
 
 def plot_task_affinity(affinity: pd.DataFrame, ax: Any = None) -> Any:
-    """Heatmap of ``model.task_affinity(X, y)`` on a diverging scale from -1 to 1."""
+    """Heatmap of ``model.task_affinity(X, y)`` on a diverging scale from -1 to 1.
+
+    Parameters
+    ----------
+    affinity : DataFrame
+        What :meth:`~sklearn_mtl.MultiTaskRecommender.task_affinity` returns.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure's axes when None.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
     return _heatmap(affinity, _axes(ax), "RdBu", -1.0, 1.0, "Task gradient affinity (cosine)")
 
 
 def plot_permutation_importance(table: pd.DataFrame, ax: Any = None) -> Any:
     """Grouped horizontal bars of ``inspection.permutation_importance``: one bar per task
-    and feature, with the standard deviation over repeats as error bars."""
+    and feature, with the standard deviation over repeats as error bars.
+
+    Parameters
+    ----------
+    table : DataFrame
+        What :func:`sklearn_mtl.inspection.permutation_importance` returns.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure's axes when None.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
     ax = _axes(ax)
     means = table.pivot(index="feature", columns="task", values="importance_mean")
     stds = table.pivot(index="feature", columns="task", values="importance_std")

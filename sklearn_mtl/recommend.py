@@ -23,7 +23,7 @@ from .catalog import Catalog, SideBlock
 from .inputs import IN_HISTORY, NetworkInputs
 from .tasks import Task
 from .text import embed_texts
-from .training import inference_batches
+from .training.batching import inference_batches
 
 __all__ = ["PairScorer", "ranking_weights"]
 
@@ -108,6 +108,19 @@ class PairScorer:
 
         Pair ``k`` is ``(users[user_index[k]], items[item_index[k]])``;
         ``in_history`` flags the pairs that are training interactions.
+
+        Parameters
+        ----------
+        users, items : SideBlock
+            The encoded users and items.
+        user_index, item_index : ndarray of int
+            Each pair's row in ``users`` and in ``items``.
+        in_history : ndarray of bool
+            Whether each pair is a training interaction.
+
+        Returns
+        -------
+        dict of str to Tensor
         """
         features = self.catalog.assemble(
             users, items, user_index, item_index, embed_text=self._embed_text
@@ -134,7 +147,13 @@ class PairScorer:
             frame[name] = self.tasks[name].column(values)
 
     def check_known_items(self, items: np.ndarray) -> None:
-        """Refuse item ids that the catalog does not know."""
+        """Refuse item ids that the catalog does not know.
+
+        Parameters
+        ----------
+        items : ndarray
+            Item ids.
+        """
         unknown = pd.Index(items).difference(self.catalog.items_.index)
         if len(unknown):
             raise ValueError(
@@ -159,7 +178,17 @@ class PairScorer:
         return users, items, user_block, item_block, user_index, item_index, in_history
 
     def pair_inputs(self, users: Any, items: Any) -> NetworkInputs:
-        """The network inputs of the (user, item) pairs, from their ids."""
+        """The network inputs of the (user, item) pairs, from their ids.
+
+        Parameters
+        ----------
+        users, items : array-like
+            The pairs' user and item ids, of the same length.
+
+        Returns
+        -------
+        NetworkInputs
+        """
         _, _, user_block, item_block, user_index, item_index, in_history = self._pairs(users, items)
         features = self.catalog.assemble(
             user_block, item_block, user_index, item_index, embed_text=self._embed_text
@@ -169,7 +198,19 @@ class PairScorer:
         return features
 
     def score_pairs(self, users: Any, items: Any, weights: Mapping[str, float]) -> pd.DataFrame:
-        """The frame of ``MultiTaskRecommender.score_pairs``."""
+        """The frame of ``MultiTaskRecommender.score_pairs``.
+
+        Parameters
+        ----------
+        users, items : array-like
+            The pairs' user and item ids, of the same length.
+        weights : mapping of str to float
+            The ``score`` column's weight of each task.
+
+        Returns
+        -------
+        DataFrame
+        """
         catalog = self.catalog
         users, items, user_block, item_block, user_index, item_index, in_history = self._pairs(
             users, items
@@ -221,7 +262,27 @@ class PairScorer:
         weights: Mapping[str, float],
         seen: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
-        """The frame of ``MultiTaskRecommender.recommend``."""
+        """The frame of ``MultiTaskRecommender.recommend``.
+
+        Parameters
+        ----------
+        users : array-like
+            User ids.
+        k : int
+            Items per user.
+        items : array-like or DataFrame
+            The candidates: ids, or rows with each item's features.
+        exclude_seen : bool
+            Whether each user's training interactions are left out.
+        weights : mapping of str to float
+            The ``score`` column's weight of each task.
+        seen : DataFrame, default=None
+            User-item pairs to leave out, for a model saved without interactions.
+
+        Returns
+        -------
+        DataFrame
+        """
         catalog = self.catalog
         if not isinstance(k, Integral) or isinstance(k, bool) or k < 1:
             raise ValueError(f"k must be a positive integer; got {k!r}.")

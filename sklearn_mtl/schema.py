@@ -153,6 +153,17 @@ class FeatureSchema:
         self.categories = categories
 
     def fit(self, X: pd.DataFrame) -> FeatureSchema:
+        """Learn each column's kind, the vocabularies and the numeric scalers.
+
+        Parameters
+        ----------
+        X : DataFrame
+            The training features.
+
+        Returns
+        -------
+        self : FeatureSchema
+        """
         text = list(self.text_features)
         unknown = [c for c in text if c not in X.columns]
         if unknown:
@@ -224,6 +235,11 @@ class FeatureSchema:
         categories get the next codes, in the order they appear. Numeric
         scalers are kept (changing them would move every input).
 
+        Parameters
+        ----------
+        X : DataFrame
+            Rows with the schema's columns.
+
         Returns
         -------
         int
@@ -261,6 +277,13 @@ class FeatureSchema:
         ``12`` where they are strings (``"12"``). Others are left as they are
         (and encode as unseen).
 
+        Parameters
+        ----------
+        column : hashable
+            A categorical column of the schema.
+        values : sequence
+            Values of that column.
+
         Examples
         --------
         >>> import pandas as pd
@@ -287,6 +310,13 @@ class FeatureSchema:
         The other categories keep their order and move up to close the gaps
         (and leave ``categories``, when it lists the column). Every value must
         be in the vocabulary.
+
+        Parameters
+        ----------
+        column : hashable
+            A categorical column of the schema.
+        values : sequence
+            Values of that column.
 
         Returns
         -------
@@ -316,7 +346,13 @@ class FeatureSchema:
         return [len(self.vocabularies_[c]) + 1 for c in self.categorical_columns_]
 
     def numeric_values(self, X: pd.DataFrame) -> np.ndarray:
-        """The numeric columns of ``X`` as a new float64 array, unscaled (each must be finite)."""
+        """The numeric columns of ``X`` as a new float64 array, unscaled (each must be finite).
+
+        Parameters
+        ----------
+        X : DataFrame
+            Rows with the schema's columns.
+        """
         return np.array(self._finite_block(X), dtype=np.float64, copy=True)
 
     def _finite_block(self, X: pd.DataFrame) -> np.ndarray:
@@ -334,7 +370,19 @@ class FeatureSchema:
         return block
 
     def encode_categorical(self, column: Hashable, values: pd.Series) -> np.ndarray:
-        """Codes of one categorical column; unseen and missing values get ``UNSEEN_CODE``."""
+        """Codes of one categorical column; unseen and missing values get ``UNSEEN_CODE``.
+
+        Parameters
+        ----------
+        column : hashable
+            A column of the schema.
+        values : Series
+            That column's values.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
         try:
             index = self.vocabularies_[column].get_indexer(values.to_numpy(dtype=object))
         except TypeError:
@@ -344,7 +392,19 @@ class FeatureSchema:
         return (index + 1).astype(np.int64)
 
     def standardize(self, column: Hashable, values: pd.Series) -> np.ndarray:
-        """Standardized float32 values of one numeric column (which must be finite)."""
+        """Standardized float32 values of one numeric column (which must be finite).
+
+        Parameters
+        ----------
+        column : hashable
+            A column of the schema.
+        values : Series
+            That column's values.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
         j = self.numeric_columns_.index(column)
         return ((_finite_numbers(column, values) - self.mean_[j]) / self.scale_[j]).astype(
             np.float32
@@ -352,6 +412,11 @@ class FeatureSchema:
 
     def transform(self, X: pd.DataFrame) -> NetworkInputs:
         """Encode ``X`` into the arrays the network reads.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Rows with the schema's columns.
 
         Returns
         -------

@@ -69,6 +69,7 @@ class Task(ABC):
 
     @property
     def is_classifier(self) -> bool:
+        """Whether the task predicts classes (and has ``classes_`` once fitted)."""
         return False
 
     @property
@@ -78,15 +79,47 @@ class Task(ABC):
 
     @abstractmethod
     def fit(self, y: pd.Series) -> Task:
-        """Learn the encoding from the labelled rows of ``y``."""
+        """Learn the encoding from the labelled rows of ``y``.
+
+        Parameters
+        ----------
+        y : Series
+            The target column; NaN, None or NA mark rows without a label.
+
+        Returns
+        -------
+        self : Task
+        """
 
     @abstractmethod
     def encode(self, y: pd.Series) -> np.ndarray:
-        """Labels as float32 for the network; NaN where there is no label."""
+        """Labels as float32 for the network; NaN where there is no label.
+
+        Parameters
+        ----------
+        y : Series
+            The target column, in the labels seen by :meth:`fit`.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), dtype float32
+        """
 
     @abstractmethod
     def elementwise_loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """Loss per row; rows without a label hold a placeholder target."""
+        """Loss per row; rows without a label hold a placeholder target.
+
+        Parameters
+        ----------
+        output : Tensor
+            The task head's raw output for the batch.
+        target : Tensor of shape (batch,)
+            Encoded labels.
+
+        Returns
+        -------
+        Tensor of shape (batch,)
+        """
 
     @abstractmethod
     def output(self, raw: torch.Tensor) -> torch.Tensor:
@@ -96,18 +129,59 @@ class Task(ABC):
         probabilities of a multiclass task, (n, n_classes); the value of a
         regression task in the units of ``y``, (n,). Plain tensor operations
         only: the ONNX serving graph traces this method.
+
+        Parameters
+        ----------
+        raw : Tensor of shape (batch, n_outputs) or (batch,)
+            The task head's raw output.
+
+        Returns
+        -------
+        Tensor
         """
 
     @abstractmethod
     def decode(self, codes: np.ndarray) -> np.ndarray:
-        """Inverse of :meth:`encode` on labelled rows."""
+        """Inverse of :meth:`encode` on labelled rows.
+
+        Parameters
+        ----------
+        codes : ndarray
+            Encoded labels, as :meth:`encode` gives them.
+
+        Returns
+        -------
+        ndarray
+            The labels in the values of ``y``.
+        """
 
     def output_array(self, raw: np.ndarray) -> np.ndarray:
-        """:meth:`output` of a NumPy array of raw outputs, in float64."""
+        """:meth:`output` of a NumPy array of raw outputs, in float64.
+
+        Parameters
+        ----------
+        raw : ndarray
+            The task head's raw outputs.
+
+        Returns
+        -------
+        ndarray
+        """
         return self.output(torch.as_tensor(np.asarray(raw, dtype=np.float64))).numpy()
 
     def predict(self, raw: np.ndarray) -> np.ndarray:
-        """Predictions from raw output: :meth:`output` by default (values)."""
+        """Predictions from raw output: :meth:`output` by default (values).
+
+        Parameters
+        ----------
+        raw : ndarray
+            The task head's raw outputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Class labels of a classification task; values of a regression task.
+        """
         return self.output_array(raw)
 
     def ranking_value(self, output: torch.Tensor) -> torch.Tensor:
@@ -115,6 +189,15 @@ class Task(ABC):
 
         By default the output itself (a probability, a value). A task whose
         ``ranks_rows`` is False raises a ``ValueError``.
+
+        Parameters
+        ----------
+        output : Tensor
+            :meth:`output` of a batch.
+
+        Returns
+        -------
+        Tensor of shape (batch,)
         """
         if not self.ranks_rows:
             raise ValueError(
@@ -128,6 +211,15 @@ class Task(ABC):
 
         From :meth:`output`: by default the output itself (a probability, a
         value).
+
+        Parameters
+        ----------
+        output : ndarray
+            :meth:`output` of the scored pairs, as NumPy.
+
+        Returns
+        -------
+        ndarray of shape (n_pairs,)
         """
         return output
 
@@ -137,6 +229,18 @@ class Task(ABC):
         Rows whose target is NaN contribute neither loss nor gradient. A batch
         with no labelled row gives a zero that is still attached to the graph,
         so the backward pass never breaks and never needs a host sync.
+
+        Parameters
+        ----------
+        output : Tensor
+            The task head's raw output for the batch.
+        target : Tensor of shape (batch,)
+            Encoded labels, NaN where a row has none.
+
+        Returns
+        -------
+        Tensor
+            A scalar.
         """
         per_row, labelled = self.row_losses(output, target)
         return per_row.sum() / labelled.sum().clamp(min=1.0)
@@ -149,6 +253,17 @@ class Task(ABC):
         Each row's term depends on that row alone, which differentially
         private training needs (a mean over the labelled rows would make
         every row's gradient depend on how many others carry a label).
+
+        Parameters
+        ----------
+        output : Tensor
+            The task head's raw output for the batch.
+        target : Tensor of shape (batch,)
+            Encoded labels, NaN where a row has none.
+
+        Returns
+        -------
+        per_row, labelled : Tensor of shape (batch,)
         """
         labelled = ~torch.isnan(target)
         safe_target = torch.where(labelled, target, torch.zeros_like(target))
@@ -175,7 +290,17 @@ class Task(ABC):
         return str(self.task_type)
 
     def labelled(self, y: pd.Series) -> np.ndarray:
-        """Boolean mask of the rows of ``y`` that carry a label."""
+        """Boolean mask of the rows of ``y`` that carry a label.
+
+        Parameters
+        ----------
+        y : Series
+            The target column.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), dtype bool
+        """
         return ~_missing_mask(pd.Series(y))
 
 
@@ -234,6 +359,11 @@ class BinaryTask(_ClassificationTask):
 
     The default metric is ROC AUC.
 
+    Parameters
+    ----------
+    name : str, default=None
+        Name of the task; set by the estimator to the target column name.
+
     Examples
     --------
     >>> import pandas as pd
@@ -274,6 +404,11 @@ class MulticlassTask(_ClassificationTask):
 
     The default metric is accuracy.
 
+    Parameters
+    ----------
+    name : str, default=None
+        Name of the task; set by the estimator to the target column name.
+
     Examples
     --------
     >>> import pandas as pd
@@ -300,7 +435,17 @@ class MulticlassTask(_ClassificationTask):
         return self.output_array(raw)
 
     def column(self, output: np.ndarray) -> np.ndarray:
-        """The most probable class of each row."""
+        """The most probable class of each row.
+
+        Parameters
+        ----------
+        output : ndarray of shape (n_pairs, n_classes)
+            Class probabilities.
+
+        Returns
+        -------
+        ndarray of shape (n_pairs,)
+        """
         return self.classes_[np.argmax(output, axis=1)]
 
 
@@ -310,6 +455,11 @@ class RegressionTask(Task):
     Targets are standardized with the mean and standard deviation of the
     labelled training rows, so that tasks on different scales start with
     comparable losses; predictions are mapped back. The default metric is R².
+
+    Parameters
+    ----------
+    name : str, default=None
+        Name of the task; set by the estimator to the target column name.
 
     Examples
     --------
@@ -378,6 +528,15 @@ def is_binary(task: Task) -> bool:
     Entire-space chains (``esmm_chain``) and ``interaction_task`` need such
     tasks: they read the logit as the log-odds of the positive class.
 
+    Parameters
+    ----------
+    task : Task
+        A task object.
+
+    Returns
+    -------
+    bool
+
     Examples
     --------
     >>> is_binary(BinaryTask("click")), is_binary(RegressionTask("rating"))
@@ -392,6 +551,15 @@ def infer_task_type(y: pd.Series) -> str:
     Booleans, strings and categories are classification targets; so are
     integers. Floats are regression targets unless every label is 0 or 1
     (a binary column that holds NaN is stored as float by pandas).
+
+    Parameters
+    ----------
+    y : Series
+        The target column; rows without a label are ignored.
+
+    Returns
+    -------
+    {"binary", "multiclass", "regression"}
 
     Examples
     --------

@@ -60,6 +60,11 @@ def torch_threads(n_threads: int | None) -> Iterator[None]:
 
     ``None`` leaves torch's setting alone.
 
+    Parameters
+    ----------
+    n_threads : int or None
+        Torch's intra-op thread count inside the block.
+
     Examples
     --------
     >>> import torch

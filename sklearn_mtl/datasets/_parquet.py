@@ -131,6 +131,15 @@ class ParquetLog:
         Only those columns are read, a record batch at a time; the result is
         exact (every value of every file), sorted, without missing values, and
         is what the estimator's ``categories`` parameter takes.
+
+        Parameters
+        ----------
+        columns : sequence of str
+            Categorical columns of the log.
+
+        Returns
+        -------
+        dict of str to list
         """
         unknown = [c for c in columns if c not in self.column_names]
         if unknown:

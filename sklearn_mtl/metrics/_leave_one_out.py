@@ -23,6 +23,15 @@ def leave_one_out_split(
     Users with a single interaction stay entirely in the training part. Ties
     in time go to the row that comes last in ``log``.
 
+    Parameters
+    ----------
+    log : DataFrame
+        Interactions, one per row.
+    user_col : str, default="user_id"
+        Column of ``log`` with the user ids.
+    time_col : str, default="timestamp"
+        Column of ``log`` that orders each user's interactions in time.
+
     Returns
     -------
     train, test : DataFrame

@@ -49,6 +49,15 @@ def _top_relevance(y_true: np.ndarray, y_score: np.ndarray, k: int) -> np.ndarra
 def hit_rate_at_k(y_true, y_score, k: int = 10) -> float:
     """Share of queries with at least one relevant candidate in the top ``k``.
 
+    Parameters
+    ----------
+    y_true : array-like of shape (n_queries, n_candidates) or (n_candidates,)
+        Relevance of each candidate; above zero means relevant.
+    y_score : array-like of the same shape as ``y_true``
+        Scores; candidates are ranked by decreasing score.
+    k : int, default=10
+        Number of top-ranked candidates that count.
+
     Examples
     --------
     >>> hit_rate_at_k([[0, 1, 0], [1, 0, 0]], [[0.9, 0.8, 0.1], [0.1, 0.2, 0.3]], k=2)
@@ -60,6 +69,15 @@ def hit_rate_at_k(y_true, y_score, k: int = 10) -> float:
 
 def precision_at_k(y_true, y_score, k: int = 10) -> float:
     """Mean share of relevant candidates among the top ``k``.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_queries, n_candidates) or (n_candidates,)
+        Relevance of each candidate; above zero means relevant.
+    y_score : array-like of the same shape as ``y_true``
+        Scores; candidates are ranked by decreasing score.
+    k : int, default=10
+        Number of top-ranked candidates that count.
 
     Examples
     --------
@@ -74,6 +92,15 @@ def recall_at_k(y_true, y_score, k: int = 10) -> float:
     """Mean share of each query's relevant candidates found in the top ``k``.
 
     Queries without a relevant candidate are left out.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_queries, n_candidates) or (n_candidates,)
+        Relevance of each candidate; above zero means relevant.
+    y_score : array-like of the same shape as ``y_true``
+        Scores; candidates are ranked by decreasing score.
+    k : int, default=10
+        Number of top-ranked candidates that count.
 
     Examples
     --------
@@ -94,6 +121,15 @@ def ndcg_at_k(y_true, y_score, k: int = 10) -> float:
     the DCG of the ideal order; queries without a relevant candidate are left
     out. Agrees with ``sklearn.metrics.ndcg_score`` on untied scores.
 
+    Parameters
+    ----------
+    y_true : array-like of shape (n_queries, n_candidates) or (n_candidates,)
+        Relevance of each candidate; above zero means relevant.
+    y_score : array-like of the same shape as ``y_true``
+        Scores; candidates are ranked by decreasing score.
+    k : int, default=10
+        Number of top-ranked candidates that count.
+
     Examples
     --------
     >>> round(ndcg_at_k([[0, 1, 0]], [[0.9, 0.8, 0.1]], k=3), 4)  # hit at rank 2
@@ -113,6 +149,15 @@ def map_at_k(y_true, y_score, k: int = 10) -> float:
     ``AP@k = sum_r P@r · rel_r / min(k, n_relevant)``; queries without a
     relevant candidate are left out.
 
+    Parameters
+    ----------
+    y_true : array-like of shape (n_queries, n_candidates) or (n_candidates,)
+        Relevance of each candidate; above zero means relevant.
+    y_score : array-like of the same shape as ``y_true``
+        Scores; candidates are ranked by decreasing score.
+    k : int, default=10
+        Number of top-ranked candidates that count.
+
     Examples
     --------
     >>> map_at_k([[1, 0, 1]], [[0.9, 0.8, 0.7]], k=3)  # (1/1 + 2/3) / 2
@@ -129,6 +174,15 @@ def map_at_k(y_true, y_score, k: int = 10) -> float:
 
 def mrr(y_true, y_score, k: int | None = None) -> float:
     """Mean reciprocal rank of the first relevant candidate (0 if none in the top ``k``).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_queries, n_candidates) or (n_candidates,)
+        Relevance of each candidate; above zero means relevant.
+    y_score : array-like of the same shape as ``y_true``
+        Scores; candidates are ranked by decreasing score.
+    k : int, default=None
+        Number of top-ranked candidates that count; None counts them all.
 
     Examples
     --------

@@ -69,7 +69,17 @@ class MultiTaskArchitecture(nn.Module, ABC):
 
     @abstractmethod
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """Return ``n_tasks`` tensors of shape (batch, output_dim)."""
+        """Return ``n_tasks`` tensors of shape (batch, output_dim).
+
+        Parameters
+        ----------
+        x : Tensor of shape (batch, input_dim)
+            The embedded inputs.
+
+        Returns
+        -------
+        list of Tensor
+        """
 
     @abstractmethod
     def shared_parameters(self) -> list[nn.Parameter]:
@@ -82,15 +92,50 @@ class MultiTaskArchitecture(nn.Module, ABC):
     def loss_view(
         self, outputs: Sequence[torch.Tensor], targets: torch.Tensor
     ) -> tuple[Sequence[torch.Tensor], torch.Tensor]:
-        """What the loss compares: raw outputs and encoded targets, unchanged by default."""
+        """What the loss compares: raw outputs and encoded targets, unchanged by default.
+
+        Parameters
+        ----------
+        outputs : sequence of Tensor
+            Each task's raw output, as :meth:`forward` returns them.
+        targets : Tensor of shape (batch, n_tasks)
+            Encoded targets, NaN where a row has no label.
+
+        Returns
+        -------
+        outputs, targets
+            What each task's loss reads.
+        """
         return outputs, targets
 
     def gate_weights(self, x: torch.Tensor, level: int = -1) -> list[torch.Tensor]:
-        """Each task's gate weights over ``expert_names(level)``, shape (batch, n_experts)."""
+        """Each task's gate weights over ``expert_names(level)``, shape (batch, n_experts).
+
+        Parameters
+        ----------
+        x : Tensor of shape (batch, input_dim)
+            The embedded inputs.
+        level : int, default=-1
+            Which extraction level, for stacked architectures (PLE); -1 is the last.
+
+        Returns
+        -------
+        list of Tensor
+        """
         raise NotImplementedError(f"{type(self).__name__} has no gates.")
 
     def expert_names(self, level: int = -1) -> list[str]:
-        """Names of the experts a task's gate chooses from at ``level``."""
+        """Names of the experts a task's gate chooses from at ``level``.
+
+        Parameters
+        ----------
+        level : int, default=-1
+            Which extraction level, for stacked architectures (PLE); -1 is the last.
+
+        Returns
+        -------
+        list of str
+        """
         raise NotImplementedError(f"{type(self).__name__} has no experts.")
 
 

@@ -91,6 +91,22 @@ class FeatureEmbedding(nn.Module):
         One per categorical column, then the numeric block, the pooled
         histories and the raw text vectors (before their projection), each
         where the embedding has them: the units an explanation attributes to.
+
+        Parameters
+        ----------
+        categorical : Tensor of shape (batch, n_categorical), int64
+            Category codes, 0 for missing or unseen.
+        numeric : Tensor of shape (batch, n_numeric), float32
+            Standardized numeric columns.
+        in_history : Tensor of shape (batch,), default=None
+            1.0 where the row's interaction is in the user's and the item's
+            history (it then leaves both sums), else 0.0.
+        text : Tensor of shape (batch, text_dim), default=None
+            Language-model vectors of the text columns.
+
+        Returns
+        -------
+        list of Tensor
         """
         parts = [table(categorical[:, j]) for j, table in enumerate(self.embeddings)]
         if self.n_numeric:
@@ -110,6 +126,15 @@ class FeatureEmbedding(nn.Module):
 
         Its embedding table, and the history's tables of that side when the
         column is the user or the item id.
+
+        Parameters
+        ----------
+        position : int
+            Index of the categorical column.
+
+        Returns
+        -------
+        list of str
         """
         names = [f"embeddings.{position}.weight"]
         if self.history is not None:
@@ -124,7 +149,17 @@ class FeatureEmbedding(nn.Module):
         return len(self.embeddings) + (1 if self.n_numeric else 0)
 
     def combine(self, parts: list[torch.Tensor]) -> torch.Tensor:
-        """The output from :meth:`parts` (projecting the text vectors)."""
+        """The output from :meth:`parts` (projecting the text vectors).
+
+        Parameters
+        ----------
+        parts : list of Tensor
+            What :meth:`parts` returns.
+
+        Returns
+        -------
+        Tensor of shape (batch, output_dim)
+        """
         if self.text_projection is not None:
             parts = [*parts[:-1], self.text_projection(parts[-1])]
         return torch.cat(parts, dim=1)

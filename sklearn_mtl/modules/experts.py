@@ -99,7 +99,17 @@ class ExpertBank(nn.Module):
         self.output_dim = width
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Expert outputs of shape (batch, n_experts, output_dim)."""
+        """Expert outputs of shape (batch, n_experts, output_dim).
+
+        Parameters
+        ----------
+        x : Tensor of shape (batch, input_dim)
+            The inputs every expert reads.
+
+        Returns
+        -------
+        Tensor
+        """
         n = x.shape[0]
         if self.n_experts == 0:
             return x.new_zeros((n, 0, self.output_dim))

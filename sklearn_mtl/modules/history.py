@@ -288,7 +288,17 @@ class InteractionHistory(nn.Module):
         )
 
     def tables_indexed_by(self, position: int) -> list[str]:
-        """Names of the weights whose rows are user codes (``user_position``) or item codes."""
+        """Names of the weights whose rows are user codes (``user_position``) or item codes.
+
+        Parameters
+        ----------
+        position : int
+            Index of the categorical column.
+
+        Returns
+        -------
+        list of str
+        """
         side = {self.user_position: "user", self.item_position: "item"}.get(position)
         if side is None:
             return []
@@ -308,6 +318,20 @@ class InteractionHistory(nn.Module):
         item's own history, which the scored pair does not read, is
         unchanged). ``left_out`` holds item codes of the users' histories.
         What :meth:`MultiTaskRecommender.explain` calls a history reason.
+
+        Parameters
+        ----------
+        categorical : Tensor of shape (batch, n_categorical), int64
+            Category codes of the rows.
+        in_history : Tensor of shape (batch,)
+            Whether each row's own interaction is in the histories.
+        left_out : Tensor of shape (batch,), int64
+            The item code to leave out of each row's user history.
+
+        Returns
+        -------
+        Tensor of shape (batch, output_dim)
+            The user's and the item's pooled histories.
         """
         users = categorical[:, self.user_position]
         items = categorical[:, self.item_position]

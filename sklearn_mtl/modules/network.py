@@ -90,6 +90,24 @@ class MultiTaskNetwork(nn.Module):
         in_history: torch.Tensor | None = None,
         text: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        """The inputs embedded: every embedding's output, concatenated.
+
+        Parameters
+        ----------
+        categorical : Tensor of shape (batch, n_categorical), int64
+            Category codes, 0 for missing or unseen.
+        numeric : Tensor of shape (batch, n_numeric), float32
+            Standardized numeric columns.
+        in_history : Tensor of shape (batch,), default=None
+            1.0 where the row's interaction is in the user's and the item's
+            history (it then leaves both sums), else 0.0.
+        text : Tensor of shape (batch, text_dim), default=None
+            Language-model vectors of the text columns.
+
+        Returns
+        -------
+        Tensor of shape (batch, input_dim)
+        """
         parts = [embedding(categorical, numeric, in_history, text) for embedding in self.embeddings]
         return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
 
@@ -103,7 +121,17 @@ class MultiTaskNetwork(nn.Module):
         return self.head(self.embed(categorical, numeric, in_history, text))
 
     def head(self, embedded: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """Each task's raw output from the embedded inputs (what :meth:`embed` returns)."""
+        """Each task's raw output from the embedded inputs (what :meth:`embed` returns).
+
+        Parameters
+        ----------
+        embedded : Tensor of shape (batch, input_dim)
+            The embedded inputs.
+
+        Returns
+        -------
+        tuple of Tensor
+        """
         representations = self.architecture(embedded)
         outputs = []
         for tower, representation in zip(self.towers, representations, strict=True):
@@ -123,7 +151,19 @@ class MultiTaskNetwork(nn.Module):
         return self.architecture.last_shared_parameters()
 
     def loss_view(self, outputs, targets):
-        """What the loss compares; see :meth:`MultiTaskArchitecture.loss_view`."""
+        """What the loss compares; see :meth:`MultiTaskArchitecture.loss_view`.
+
+        Parameters
+        ----------
+        outputs : sequence of Tensor
+            Each task's raw output.
+        targets : Tensor of shape (batch, n_tasks)
+            Encoded targets, NaN where a row has no label.
+
+        Returns
+        -------
+        outputs, targets
+        """
         return self.architecture.loss_view(outputs, targets)
 
     def gate_weights(
@@ -134,7 +174,26 @@ class MultiTaskNetwork(nn.Module):
         text: torch.Tensor | None = None,
         level: int = -1,
     ) -> list[torch.Tensor]:
-        """Each task's gate weights over the experts (mixture architectures)."""
+        """Each task's gate weights over the experts (mixture architectures).
+
+        Parameters
+        ----------
+        categorical : Tensor of shape (batch, n_categorical), int64
+            Category codes, 0 for missing or unseen.
+        numeric : Tensor of shape (batch, n_numeric), float32
+            Standardized numeric columns.
+        in_history : Tensor of shape (batch,), default=None
+            1.0 where the row's interaction is in the user's and the item's
+            history (it then leaves both sums), else 0.0.
+        text : Tensor of shape (batch, text_dim), default=None
+            Language-model vectors of the text columns.
+        level : int, default=-1
+            Which extraction level, for stacked architectures (PLE); -1 is the last.
+
+        Returns
+        -------
+        list of Tensor of shape (batch, n_experts)
+        """
         return self.architecture.gate_weights(
             self.embed(categorical, numeric, in_history, text), level
         )

@@ -157,7 +157,17 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         return load_sentence_model(model, self.device, self.local_files_only)
 
     def encode(self, texts: np.ndarray) -> np.ndarray:
-        """Sentence embeddings (float32) of ``texts``, each distinct string encoded once."""
+        """Sentence embeddings (float32) of ``texts``, each distinct string encoded once.
+
+        Parameters
+        ----------
+        texts : ndarray of str
+            Strings to embed.
+
+        Returns
+        -------
+        ndarray of shape (n_texts, dimension)
+        """
         cache: dict[str, np.ndarray] = self.__dict__.setdefault("_cache", {})
         uniques, inverse = np.unique(
             np.asarray(texts, dtype=object).astype(str), return_inverse=True
@@ -238,7 +248,8 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_columns * n_output_per_column_), float32
+        ndarray of shape (n_samples, n_columns * width), float32
+            ``width`` is ``n_output_per_column_``.
         """
         check_is_fitted(self)
         blocks = []
@@ -248,7 +259,18 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         return np.hstack(blocks).astype(np.float32, copy=False)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """``<column>_<j>`` for each column and output dimension ``j``."""
+        """``<column>_<j>`` for each column and output dimension ``j``.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Names of the input columns; by default those seen in :meth:`fit`
+            (``x0``, ``x1``, ... for an array).
+
+        Returns
+        -------
+        ndarray of str
+        """
         check_is_fitted(self)
         if input_features is None:
             input_features = getattr(

@@ -4,7 +4,7 @@ Everything here speaks skorch's protocols (``NeuralNet``, callbacks,
 ``iterator_train``, ``train_split``); nothing here knows the estimator.
 """
 
-from .batching import BatchSlicer, HoldoutSplit, inference_batches
+from .batching import BatchSlicer, HoldoutSplit
 from .callbacks import (
     DelayedProgressBar,
     LossWeightingHooks,
@@ -28,5 +28,4 @@ __all__ = [
     "RestartingLRScheduler",
     "TaskAffinityLogging",
     "TaskValidationMetrics",
-    "inference_batches",
 ]

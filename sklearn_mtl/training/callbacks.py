@@ -50,6 +50,15 @@ class DelayedProgressBar(ProgressBar):
     Short epochs print their log line and nothing else; a long one shows how
     far it is (tqdm's ``delay``), whatever its number of batches, on a
     terminal or in a notebook (in a log file the per-epoch lines say enough).
+
+    Parameters
+    ----------
+    batches_per_epoch : int or "auto" or "count", default="auto"
+        As for skorch's ``ProgressBar``.
+    detect_notebook : bool, default=True
+        Show a notebook widget in a notebook.
+    postfix_keys : list of str, default=None
+        History keys shown beside the bar; skorch's default when None.
     """
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs) -> None:
@@ -117,6 +126,19 @@ class RestartingLRScheduler(LRScheduler):
 
     Pass ``last_epoch=-1`` so that the schedule counts the epochs of the
     current call only (skorch otherwise continues it from the history).
+
+    Parameters
+    ----------
+    policy : str or torch scheduler class, default="WarmRestartLR"
+        As for skorch's ``LRScheduler``.
+    monitor : str or callable, default="train_loss"
+        The value a ``ReduceLROnPlateau`` policy watches.
+    event_name : str, default="event_lr"
+        History key of the learning rate.
+    step_every : {"epoch", "batch"}, default="epoch"
+        When the schedule steps.
+    **kwargs
+        The scheduler's own parameters, such as ``T_max`` and ``last_epoch``.
     """
 
     def on_train_begin(self, net, **kwargs) -> None:

@@ -60,7 +60,15 @@ class MultiTaskLoss(nn.Module):
     def task_row_losses(
         self, outputs: Sequence[torch.Tensor], targets: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Each task's loss on each row, shape (n_tasks, n_rows), and its labelled-row counts."""
+        """Each task's loss on each row, shape (n_tasks, n_rows), and its labelled-row counts.
+
+        Parameters
+        ----------
+        outputs : sequence of Tensor
+            Each task's raw output, in the order of ``tasks``.
+        targets : Tensor of shape (n_rows, n_tasks)
+            Encoded targets, NaN where a row has no label.
+        """
         rows, masks = zip(
             *(
                 task.row_losses(output, targets[:, j])
@@ -71,7 +79,15 @@ class MultiTaskLoss(nn.Module):
         return torch.stack(rows), torch.stack(masks).sum(dim=1)
 
     def task_losses(self, outputs: Sequence[torch.Tensor], targets: torch.Tensor) -> torch.Tensor:
-        """Vector of each task's mean loss over its labelled rows (unscaled)."""
+        """Vector of each task's mean loss over its labelled rows (unscaled).
+
+        Parameters
+        ----------
+        outputs : sequence of Tensor
+            Each task's raw output, in the order of ``tasks``.
+        targets : Tensor of shape (n_rows, n_tasks)
+            Encoded targets, NaN where a row has no label.
+        """
         rows, counts = self.task_row_losses(outputs, targets)
         return rows.sum(dim=1) / counts.clamp(min=1.0)
 
@@ -80,6 +96,15 @@ class MultiTaskLoss(nn.Module):
 
         The loss of ``training_reduction="sum"``, whose tasks are combined by
         a plain weighted sum (the ``"equal"`` weighting).
+
+        Parameters
+        ----------
+        task_rows : Tensor of shape (n_tasks, n_rows)
+            What :meth:`task_row_losses` gives first.
+
+        Returns
+        -------
+        Tensor of shape (n_rows,)
         """
         return (self.task_weights.unsqueeze(1) * task_rows).sum(dim=0)
 
@@ -87,6 +112,20 @@ class MultiTaskLoss(nn.Module):
         return self.weighting(self.task_weights * task_losses)
 
     def backward_step(self, task_losses: torch.Tensor, network: nn.Module) -> torch.Tensor:
+        """The strategy's ``backward_step`` on the losses scaled by ``task_weights``.
+
+        Parameters
+        ----------
+        task_losses : Tensor of shape (n_tasks,)
+            Each task's loss on the batch, before ``task_weights``.
+        network : MultiTaskNetwork
+            The network being trained.
+
+        Returns
+        -------
+        Tensor
+            The loss to log.
+        """
         return self.weighting.backward_step(self.task_weights * task_losses, network)
 
 
@@ -120,6 +159,16 @@ class MultiTaskNet(NeuralNet):
     :class:`~sklearn_mtl.training.PrivateTraining` for the duration of
     training) turns it into gradients, clipping each row's, and their plain
     sum is differentiated otherwise.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        skorch's ``NeuralNet`` parameters (``module``, ``criterion``, ...).
+    accelerator : accelerate.Accelerator, default=None
+        Trains data-parallel over the launched processes.
+    train_steps : int, default=None
+        Steps of each training pass, the same in every process, when the
+        processes train on rows of their own.
     """
 
     def __init__(self, *args, accelerator=None, train_steps=None, **kwargs) -> None:
@@ -214,7 +263,22 @@ class MultiTaskNet(NeuralNet):
         self._training_mode = training
 
     def get_task_losses(self, y_pred, y_true, training: bool) -> torch.Tensor:
-        """Each task's mean loss on the batch (as the architecture asks it to be seen)."""
+        """Each task's mean loss on the batch (as the architecture asks it to be seen).
+
+        Parameters
+        ----------
+        y_pred : sequence of Tensor
+            The network's outputs for the batch.
+        y_true : Tensor of shape (batch, n_tasks)
+            Encoded targets.
+        training : bool
+            Whether this is a training batch: the losses are logged as
+            ``train_<task>_loss``, else ``valid_<task>_loss``.
+
+        Returns
+        -------
+        Tensor of shape (n_tasks,)
+        """
         rows, counts = self._task_row_losses(y_pred, y_true, training)
         return rows.sum(dim=1) / counts.clamp(min=1.0)
 

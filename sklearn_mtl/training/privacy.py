@@ -73,6 +73,15 @@ def default_delta(n_samples: int) -> float:
     well below one over the number of rows, or the mechanism could release a
     whole row and still satisfy it.
 
+    Parameters
+    ----------
+    n_samples : int
+        Number of training rows.
+
+    Returns
+    -------
+    float
+
     Examples
     --------
     >>> from sklearn_mtl.training.privacy import default_delta
@@ -91,6 +100,19 @@ def batched_linear_norms(
     gradient for row ``i`` is the outer product of its input ``x[i, e]`` and
     output gradient ``g[i, e]``, whose squared norm is
     ``|x[i, e]|^2 * |g[i, e]|^2``; summed over experts.
+
+    Parameters
+    ----------
+    layer : Module
+        The layer whose parameters' per-row norms are wanted.
+    activations : list of Tensor
+        The layer's inputs, as Opacus captured them.
+    backprops : Tensor
+        The gradient of the loss with respect to the layer's output.
+
+    Returns
+    -------
+    dict of Parameter to Tensor of shape (batch,)
     """
     x = activations[0]
     g2 = backprops.pow(2).sum(dim=2)  # (n, experts)
@@ -108,6 +130,19 @@ def embedding_lookup_norms(
     row it looked up, so its norm is that output gradient's. Opacus's own
     sampler, for any number of lookups per row (which it pairs and sums), is
     used for other inputs.
+
+    Parameters
+    ----------
+    layer : Module
+        The layer whose parameters' per-row norms are wanted.
+    activations : list of Tensor
+        The layer's inputs, as Opacus captured them.
+    backprops : Tensor
+        The gradient of the loss with respect to the layer's output.
+
+    Returns
+    -------
+    dict of Parameter to Tensor of shape (batch,)
     """
     if activations[0].dim() == 1:
         return {layer.weight: backprops.reshape(len(backprops), -1).norm(dim=1)}
@@ -210,7 +245,13 @@ class PrivateTraining(Callback):
         }
 
     def restore(self, state: dict) -> None:
-        """Continue from :meth:`state` (a loaded model spends on top of what it had spent)."""
+        """Continue from :meth:`state` (a loaded model spends on top of what it had spent).
+
+        Parameters
+        ----------
+        state : dict
+            What :meth:`state` returned.
+        """
         self.noise_multiplier_ = state["noise_multiplier"]
         self.target_delta = state["delta"]
         self.accountant_.history = [
@@ -316,7 +357,13 @@ class PrivateTraining(Callback):
         self.release(net)
 
     def release(self, net) -> None:
-        """Detach everything DP-SGD attached to ``net`` (idempotent; also after an error)."""
+        """Detach everything DP-SGD attached to ``net`` (idempotent; also after an error).
+
+        Parameters
+        ----------
+        net : MultiTaskNet
+            The net being trained.
+        """
         self._unwrap_optimizer(net)
         net.__dict__.pop("row_backward_", None)
         if self._per_sample is not None:

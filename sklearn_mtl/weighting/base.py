@@ -30,14 +30,40 @@ class LossWeighting(nn.Module, ABC):
 
     n_tasks: int
 
+    def __init__(self) -> None:
+        # Without it the strategies' signature would be nn.Module's
+        # (*args, **kwargs); each takes its hyperparameters, if any, here.
+        super().__init__()
+
     def build(self, n_tasks: int) -> LossWeighting:
-        """Create the state for ``n_tasks`` tasks; returns ``self``."""
+        """Create the state for ``n_tasks`` tasks; returns ``self``.
+
+        Parameters
+        ----------
+        n_tasks : int
+            Number of tasks whose losses are combined.
+
+        Returns
+        -------
+        self : LossWeighting
+        """
         self.n_tasks = n_tasks
         return self
 
     @abstractmethod
     def forward(self, task_losses: torch.Tensor) -> torch.Tensor:
-        """The scalar loss from a vector of ``n_tasks`` losses."""
+        """The scalar loss from a vector of ``n_tasks`` losses.
+
+        Parameters
+        ----------
+        task_losses : Tensor of shape (n_tasks,)
+            Each task's loss on the batch.
+
+        Returns
+        -------
+        Tensor
+            A scalar.
+        """
 
     @abstractmethod
     def weights(self) -> torch.Tensor:
@@ -64,7 +90,17 @@ class LossWeighting(nn.Module, ABC):
         """Called after each training epoch (e.g. to update epoch-level weights)."""
 
     def history_items(self, task_names: Sequence[str]) -> dict[str, float]:
-        """Values to log per epoch: ``weight_<task>`` by default."""
+        """Values to log per epoch: ``weight_<task>`` by default.
+
+        Parameters
+        ----------
+        task_names : sequence of str
+            The tasks, in the order of the losses.
+
+        Returns
+        -------
+        dict of str to float
+        """
         return {
             f"weight_{name}": float(w)
             for name, w in zip(task_names, self.weights().detach().cpu(), strict=True)
