@@ -43,7 +43,9 @@ configurations |= {
 rows = {}
 for name, params in configurations.items():
     start = time.perf_counter()
-    model = MultiTaskRecommender(**common, **params).fit(X_train, y_train)
+    # The first fit prints its epochs; the others print one line each.
+    verbose = int(name == "shared_bottom")
+    model = MultiTaskRecommender(**common, **params, verbose=verbose).fit(X_train, y_train)
     rows[name] = {**model.score_tasks(X_test, y_test), "seconds": time.perf_counter() - start}
     weights = {k: round(v, 2) for k, v in model.net_.history[-1].items() if k.startswith("weight_")}
     print(f"{name:<20} final loss weights {weights}")

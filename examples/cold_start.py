@@ -7,6 +7,11 @@ rest with the title embedded by a language model (all-MiniLM-L6-v2, from the
 the held-out films only, which the model has never seen, and prints the
 titles next to the films that user actually rated highly among them.
 
+When MovieLens is not in the data home (``fetch_movielens("100k")`` downloads
+it), the example runs on a synthetic log from
+:func:`~sklearn_mtl.datasets.make_recommendation_tasks` instead, and says so:
+each item's "title" names its category, the only text a new item brings.
+
     pip install "sklearn-mtl[text]"
     python examples/cold_start.py
 """
@@ -14,15 +19,27 @@ titles next to the films that user actually rated highly among them.
 import numpy as np
 
 from sklearn_mtl import MultiTaskRecommender
-from sklearn_mtl.datasets import fetch_movielens, sample_negatives
+from sklearn_mtl.datasets import fetch_movielens, make_recommendation_tasks, sample_negatives
 
-ml = fetch_movielens("100k")
-frame = ml.frame.assign(
-    like=(ml.frame["rating"] >= 4).astype(float),
-    year=ml.frame["year"].fillna(ml.frame["year"].median()),
-)
-features = ["user_id", "item_id", "age", "gender", "occupation", "zip_prefix"]
-item_columns = ["genres", "year", "title"]
+
+def load():
+    """(ratings, feature columns, item columns): MovieLens when present, else synthetic."""
+    try:
+        ml = fetch_movielens("100k", download_if_missing=False)
+    except OSError:
+        X, y = make_recommendation_tasks(n_samples=40_000, random_state=0)
+        frame = X.join(y[["rating"]]).dropna(subset=["rating"])
+        frame["title"] = "a product of category " + frame["item_category"].str.removeprefix("cat_")
+        print(f"MovieLens 100K is not in the data home: a synthetic log of {len(frame)} ratings")
+        return frame, ["user_id", "item_id", "age", "gender", "segment"], ["price", "title"]
+    frame = ml.frame.assign(year=ml.frame["year"].fillna(ml.frame["year"].median()))
+    print(f"MovieLens 100K: {len(frame)} ratings")
+    features = ["user_id", "item_id", "age", "gender", "occupation", "zip_prefix"]
+    return frame, features, ["genres", "year", "title"]
+
+
+frame, features, item_columns = load()
+frame["like"] = (frame["rating"] >= 4).astype(float)
 
 rng = np.random.default_rng(0)
 items = frame["item_id"].unique()
@@ -48,7 +65,7 @@ model.fit(impressions[features + item_columns], impressions[["watched", "like", 
 
 # The new films, described by their columns: the model has no id for them.
 catalog = frame[is_new].drop_duplicates("item_id")[["item_id", *item_columns]]
-user = 13
+user = frame.loc[is_new, "user_id"].value_counts().index[0]  # who rated the most of them
 top = model.recommend([user], k=10, items=catalog, rank_by={"watched": 1.0, "like": 0.5})
 top = top.merge(catalog[["item_id", "title"]], on="item_id")
 print(f"Top 10 new films for user {user} (never seen in fit):")
