@@ -35,6 +35,8 @@ def main() -> None:
         world = os.environ.get("WORLD_SIZE", "1")
         steps = len(model.net_.history[-1, "batches"])
         print(f"{world} processes, {steps} steps per process per epoch")
+        # Every process trains silently; the epochs, as the first process logged them.
+        print(model.history_frame()[["train_loss", "dur"]].round(4).to_string())
         print("held-out metrics:", {task: round(value, 3) for task, value in scores.items()})
         loaded = MultiTaskRecommender.load(folder)
         print("loaded model predicts the same:", loaded.predict(X.iloc[test]).equals(
