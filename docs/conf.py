@@ -24,7 +24,7 @@ numpydoc_class_members_toctree = False
 # A docstring that misses a parameter, names one the signature lacks, or has no
 # summary fails the build (the -W flag turns these warnings into errors).
 numpydoc_validation_checks = {"GL08", "PR01", "PR02", "SS01"}
-exclude_patterns = ["_build", "generated/*.examples", "auto_examples/*.ipynb"]
+exclude_patterns = ["_build", "_backreferences", "generated/*.examples", "auto_examples/*.ipynb"]
 html_theme = "alabaster"
 # Wide enough for the examples' 100-character lines and the epoch logs.
 html_theme_options = {"page_width": "1400px", "sidebar_width": "260px", "body_max_width": "none"}
@@ -40,6 +40,8 @@ sphinx_gallery_conf = {
     "filename_pattern": r"/(?!distributed_training)[^/]+\.py$",
     "abort_on_example_error": True,
     "within_subsection_order": "FileNameSortKey",
+    # Where the index page's minigallery looks examples up.
+    "backreferences_dir": "_backreferences",
     "download_all_examples": False,
     "min_reported_time": 0,
     "capture_repr": (),
