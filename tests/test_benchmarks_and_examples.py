@@ -49,8 +49,10 @@ def test_bench_synthetic_runs():
         "500",
         "--n-test",
         "200",
+        "--n-jobs",
+        "1",
     )
-    assert "shared_bottom minus mmoe" in out
+    assert "shared_bottom minus mmoe" in out and "gate_distance" in out
 
 
 @pytest.mark.skipif(
