@@ -69,7 +69,7 @@ user = frame.loc[is_new, "user_id"].value_counts().index[0]  # who rated the mos
 top = model.recommend([user], k=10, items=catalog, rank_by={"watched": 1.0, "like": 0.5})
 top = top.merge(catalog[["item_id", "title"]], on="item_id")
 print(f"Top 10 new films for user {user} (never seen in fit):")
-print(top[["rank", "title", "watched", "like", "rating"]].to_string(index=False))
+print(top[["rank", "title", "watched", "like", "rating"]].round(3).to_string(index=False))
 
 liked = frame[is_new & (frame["user_id"] == user) & (frame["rating"] >= 4)]
 hits = top["item_id"].isin(liked["item_id"]).sum()
