@@ -10,6 +10,7 @@ import importlib
 import inspect
 import re
 import runpy
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,12 @@ PUBLIC_MODULES = [
     "sklearn_mtl.training",
     "sklearn_mtl.weighting",
 ]
+
+
+@cache
+def _docs_conf() -> dict:
+    """The names ``docs/conf.py`` defines, read once."""
+    return runpy.run_path(str(DOCS / "conf.py"))
 
 
 def _reference_entries() -> list[str]:
@@ -97,7 +104,7 @@ def test_every_reference_entry_has_a_one_line_summary(dotted):
 
 def _documented_members(cls: type):
     """The methods the reference renders for ``cls``, as the docs build selects them."""
-    skip = runpy.run_path(str(DOCS / "conf.py"))["skip_undocumented_overrides"]
+    skip = _docs_conf()["skip_undocumented_overrides"]
     for name, member in vars(cls).items():
         if name.startswith("_"):
             continue
@@ -109,7 +116,7 @@ def _documented_members(cls: type):
 
 def test_docstrings_document_every_parameter():
     validate = pytest.importorskip("numpydoc.validate")
-    checks = runpy.run_path(str(DOCS / "conf.py"))["numpydoc_validation_checks"]
+    checks = _docs_conf()["numpydoc_validation_checks"]
     assert {"PR01", "PR02", "GL08"} <= checks
     problems = []
     for dotted in _reference_entries():
