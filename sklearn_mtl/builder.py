@@ -26,12 +26,14 @@ from .inputs import CATEGORICAL, NUMERIC, TEXT
 from .inspection import task_gradient_affinity
 from .modules import (
     ARCHITECTURES,
+    FactorizationTerms,
     FeatureEmbedding,
     InteractionHistory,
     MultiTaskArchitecture,
     MultiTaskNetwork,
     Tower,
 )
+from .modules.factorization import side_slices
 from .modules.growth import load_grown_state, load_kept_rows
 from .modules.history import PooledHistory
 from .schema import FeatureSchema
@@ -51,6 +53,8 @@ from .weighting import LOSS_WEIGHTINGS, LossWeighting
 
 __all__ = [
     "NetworkSpec",
+    "EMBEDDING_TABLES",
+    "NEVER_DECAYED",
     "adam_kernel",
     "auto_embedding_dim",
     "build_module",
@@ -120,6 +124,18 @@ def _side_dim(params: Mapping[str, Any]) -> int:
     return dim if isinstance(dim, int) else 16
 
 
+def _architecture_class(params: Mapping[str, Any]) -> type[MultiTaskArchitecture]:
+    name = params["architecture"]
+    if isinstance(name, str):
+        return ARCHITECTURES[name]
+    if not (isinstance(name, type) and issubclass(name, MultiTaskArchitecture)):
+        raise TypeError(
+            f"architecture must be one of {list(ARCHITECTURES)} or a subclass of "
+            f"sklearn_mtl.modules.MultiTaskArchitecture; got {name!r}."
+        )
+    return name
+
+
 def _architecture(spec: NetworkSpec, input_dim: int) -> MultiTaskArchitecture:
     params = spec.params
     common = dict(
@@ -129,15 +145,10 @@ def _architecture(spec: NetworkSpec, input_dim: int) -> MultiTaskArchitecture:
         dropout=params["dropout"],
         batch_norm=params["batch_norm"],
     )
-    name = params["architecture"]
-    if isinstance(name, str):
-        return ARCHITECTURES[name].from_params(params, spec.tasks, **common)
-    if not (isinstance(name, type) and issubclass(name, MultiTaskArchitecture)):
-        raise TypeError(
-            f"architecture must be one of {list(ARCHITECTURES)} or a subclass of "
-            f"sklearn_mtl.modules.MultiTaskArchitecture; got {name!r}."
-        )
-    return _checked_custom_architecture(name, params, spec.tasks, common)
+    cls = _architecture_class(params)
+    if isinstance(params["architecture"], str):
+        return cls.from_params(params, spec.tasks, **common)
+    return _checked_custom_architecture(cls, params, spec.tasks, common)
 
 
 def _checked_custom_architecture(
@@ -202,6 +213,43 @@ def history_dropout(params: Mapping[str, Any]) -> float:
     return float(dropout)
 
 
+def uses_factorization(params: Mapping[str, Any]) -> bool:
+    """Whether the network gets factorization terms: asked for, and ids to factorize."""
+    return bool(params["factorization_terms"]) and params["user_col"] is not None
+
+
+def _factorization(
+    spec: NetworkSpec, embedding: FeatureEmbedding, separate: bool
+) -> FactorizationTerms:
+    """The factorization terms over ``embedding``'s user-side and item-side pieces."""
+    schema, catalog, params = spec.schema, spec.catalog, spec.params
+    categorical, text = schema.categorical_columns_, schema.text_columns_
+    sides = []
+    for own_id, features in (
+        (params["user_col"], catalog.user_features_),
+        (params["item_col"], catalog.item_features_),
+    ):
+        positions = [categorical.index(c) for c in features if c in categorical]
+        sides.append(
+            (
+                [categorical.index(own_id), *positions],
+                [text.index(c) for c in features if c in text],
+            )
+        )
+    (user, user_text), (item, item_text) = sides
+    user_slices, item_slices, bias_slices = side_slices(
+        embedding, user, item, user_text, item_text, n_text_columns=len(text)
+    )
+    return FactorizationTerms(
+        embedding.output_dim,
+        user_slices,
+        item_slices,
+        bias_slices,
+        [task.n_outputs for task in spec.tasks.values()],
+        separate_copies=separate,
+    )
+
+
 def build_module(spec: NetworkSpec) -> MultiTaskNetwork:
     """The PyTorch network: embeddings, architecture, one tower per task."""
     params, schema = spec.params, spec.schema
@@ -210,6 +258,7 @@ def build_module(spec: NetworkSpec) -> MultiTaskNetwork:
         dims = [auto_embedding_dim(n) for n in cardinalities]
     else:
         dims = [int(params["embedding_dim"])] * len(cardinalities)
+    factorized = uses_factorization(params)
 
     def make_embedding() -> FeatureEmbedding:
         return FeatureEmbedding(
@@ -219,9 +268,15 @@ def build_module(spec: NetworkSpec) -> MultiTaskNetwork:
             _history(spec),
             text_dim=spec.text_dim,
             text_projection_dim=_side_dim(params) * len(schema.text_columns_),
+            bias_width=sum(task.n_outputs for task in spec.tasks.values()) if factorized else 0,
         )
 
-    input_dim = make_embedding().output_dim
+    # A probe embedding gives the widths; the terms decide the architecture's
+    # input width, so they are built before it.
+    probe = make_embedding()
+    separate = _architecture_class(params).separate_embeddings
+    factorization = _factorization(spec, probe, separate) if factorized else None
+    input_dim = probe.output_dim if factorization is None else factorization.output_dim
     architecture = _architecture(spec, input_dim)
     n_embeddings = len(spec.tasks) if architecture.separate_embeddings else 1
     embeddings = [make_embedding() for _ in range(n_embeddings)]
@@ -235,7 +290,12 @@ def build_module(spec: NetworkSpec) -> MultiTaskNetwork:
         )
         for task in spec.tasks.values()
     ]
-    return MultiTaskNetwork(embeddings, architecture, towers)
+    if factorization is not None:
+        # Each task starts as a factorization; its MLP learns what that misses.
+        for tower in towers:
+            torch.nn.init.zeros_(tower.head.weight)
+            torch.nn.init.zeros_(tower.head.bias)
+    return MultiTaskNetwork(embeddings, architecture, towers, factorization)
 
 
 def _weighting(loss_weighting: str | LossWeighting, n_tasks: int) -> LossWeighting:
@@ -313,6 +373,28 @@ def _optional_callbacks(spec: NetworkSpec, seed: int) -> list[tuple[str, Any]]:
     return callbacks
 
 
+#: The optimizer's parameter groups by family, first match wins (skorch's
+#: ``optimizer__param_groups`` patterns over the net's parameter names).
+#: Learned loss weights and the factorization terms' biases and scales are
+#: never decayed. The embedding tables (ids, side features, histories) take
+#: the decoupled decay ``embedding_decay`` (AdamW's semantics), which shrinks
+#: rarely seen ids toward the prior; in the ablation that planned it, one
+#: decay on every parameter gave 0.935 to 1.0 RMSE on MovieLens 100K against
+#: 0.894 for decay on the tables alone. Every other parameter takes the L2
+#: penalty ``weight_decay``, as before there were groups.
+EMBEDDING_TABLES = ("embeddings.*.embeddings.*", "embeddings.*.history.*")
+NEVER_DECAYED = ("weighting.*", "embeddings.*.biases.*", "factorization.*")
+
+
+def _param_groups(params: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    groups = [(pattern, {"weight_decay": 0.0}) for pattern in NEVER_DECAYED]
+    if params["embedding_decay"] > 0:
+        decay = float(params["embedding_decay"])
+        decoupled = {"weight_decay": decay, "decoupled_weight_decay": True}
+        groups += [(pattern, decoupled) for pattern in EMBEDDING_TABLES]
+    return groups
+
+
 def adam_kernel(device: str) -> dict[str, bool]:
     """``{"fused": True}`` where torch has a fused Adam for ``device``, else ``{"foreach": True}``.
 
@@ -351,12 +433,12 @@ def build_net(spec: NetworkSpec, seed: int) -> MultiTaskNet:
     return MultiTaskNet(
         module=build_module(spec),
         criterion=criterion,
+        # Weight decay by parameter family (see EMBEDDING_TABLES).
         optimizer=torch.optim.Adam,
         lr=params["lr"],
         optimizer__weight_decay=params["weight_decay"],
         **{f"optimizer__{key}": value for key, value in adam_kernel(params["device"]).items()},
-        # Learned loss weights (uncertainty, GradNorm) are not regularized.
-        optimizer__param_groups=[("weighting.*", {"weight_decay": 0.0})],
+        optimizer__param_groups=_param_groups(params),
         batch_size=params["batch_size"],
         max_epochs=params["max_epochs"],
         train_split=(

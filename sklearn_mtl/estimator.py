@@ -167,6 +167,18 @@ class MultiTaskRecommender(BaseEstimator):
         They help rating prediction, and ranking when the negatives are
         drawn afresh (``resample_negatives``); with a fixed set of sampled
         negatives they overfit it.
+    factorization_terms : bool, default=False
+        With ``user_col`` and ``item_col``: add to every task's output the
+        biases of every categorical column and the scaled dot product of the
+        user side (the sum of the user id's, the user's side features' and
+        the user's history vectors) with the item side, and feed the
+        architecture their element-wise product too (the terms of matrix
+        factorization and SVD++ beside the MLP, as NeuMF). Each task has its
+        own scale of the dot product, and its tower starts at zero, so
+        training starts from a factorization. Without ids there is nothing
+        to factorize and the setting has no effect. Needs every side's
+        tables of one width (an integer ``embedding_dim``) to be exact;
+        with ``"auto"``, narrower vectors add on the leading dimensions.
     text_features : list of str, default=None
         Free-text columns (titles, descriptions). Each distinct text is
         embedded once per ``fit``/``predict`` by ``text_encoder`` and enters
@@ -208,7 +220,18 @@ class MultiTaskRecommender(BaseEstimator):
         less on which batches came last. Every ``fit`` starts the schedule
         again; the one epoch of a ``partial_fit`` call trains at ``lr``.
     weight_decay : float, default=0.0
-        L2 penalty of Adam.
+        L2 penalty of Adam on the network's weights, the embedding tables
+        too unless ``embedding_decay`` is set. The factorization terms'
+        biases and scales and learned loss weights are never decayed.
+    embedding_decay : float, default=0.0
+        Decoupled weight decay (AdamW's semantics) of the embedding tables:
+        ids, side features, interaction histories. Every step multiplies
+        every row by ``1 - lr * embedding_decay``, trained by the batch or
+        not, so the vectors of rarely seen users and items stay near zero
+        (the prior) and popular ones are what the data make them. 0 leaves
+        the tables to ``weight_decay``. On MovieLens 100K (rating + like,
+        ``factorization_terms``, ``embedding_dim=32``, early stopping) 8 was
+        best among 4, 8 and 16 on validation.
     max_grad_norm : float, default=None
         Clip the L2 norm of all gradients together to this value before each
         step (skorch's ``GradientNormClipping``); ``None`` does not clip.
@@ -362,6 +385,7 @@ class MultiTaskRecommender(BaseEstimator):
         "history_pooling": [StrOptions(set(HISTORY_POOLINGS))],
         "history_dropout": [Interval(Real, 0, 1, closed="left"), StrOptions({"auto"})],
         "history_products": ["boolean"],
+        "factorization_terms": ["boolean"],
         "interaction_task": [str, None],
         "resample_negatives": ["boolean"],
         "text_features": [list, tuple, None],
@@ -371,6 +395,7 @@ class MultiTaskRecommender(BaseEstimator):
         "lr": [Interval(Real, 0, None, closed="neither")],
         "lr_schedule": [StrOptions({"constant", "cosine"})],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "embedding_decay": [Interval(Real, 0, None, closed="left")],
         "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "dp_epsilon": [Interval(Real, 0, None, closed="neither"), None],
         "dp_delta": [Interval(Real, 0, 1, closed="neither"), None],
@@ -415,6 +440,7 @@ class MultiTaskRecommender(BaseEstimator):
         history_pooling: str = "mean",
         history_dropout: float | str = "auto",
         history_products: bool = False,
+        factorization_terms: bool = False,
         interaction_task: str | None = None,
         resample_negatives: bool = False,
         text_features: list[str] | None = None,
@@ -424,6 +450,7 @@ class MultiTaskRecommender(BaseEstimator):
         lr: float = 1e-3,
         lr_schedule: str = "constant",
         weight_decay: float = 0.0,
+        embedding_decay: float = 0.0,
         max_grad_norm: float | None = None,
         dp_epsilon: float | None = None,
         dp_delta: float | None = None,
@@ -463,6 +490,7 @@ class MultiTaskRecommender(BaseEstimator):
         self.history_pooling = history_pooling
         self.history_dropout = history_dropout
         self.history_products = history_products
+        self.factorization_terms = factorization_terms
         self.interaction_task = interaction_task
         self.resample_negatives = resample_negatives
         self.text_features = text_features
@@ -472,6 +500,7 @@ class MultiTaskRecommender(BaseEstimator):
         self.lr = lr
         self.lr_schedule = lr_schedule
         self.weight_decay = weight_decay
+        self.embedding_decay = embedding_decay
         self.max_grad_norm = max_grad_norm
         self.dp_epsilon = dp_epsilon
         self.dp_delta = dp_delta

@@ -75,7 +75,7 @@ def feature_reasons(network, tasks, weights, inputs, column_names):
         baselines = []
         for module, module_parts in zip(network.embeddings, parts, strict=True):
             base = [
-                module.embeddings[j].weight[0].expand_as(p) if j < len(module.embeddings)
+                module.unseen_part(j).expand_as(p) if j < len(module.embeddings)
                 else torch.zeros_like(p)
                 for j, p in enumerate(module_parts)
             ]  # fmt: skip

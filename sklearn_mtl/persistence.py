@@ -57,7 +57,9 @@ __all__ = ["FORMAT_VERSION", "SavedModel", "read_model", "save_model"]
 #: Version of the folder layout and of ``config.json``; bumped on any change
 #: that an older reader would misread. 2: expert layers are modules of their
 #: own (``experts.layers.<k>.weight`` instead of ``experts.weights.<k>``).
-FORMAT_VERSION = 2
+#: 3: factorization terms and embedding decay (parameters an older file
+#: lacks: it loads without them), regression tasks' range, AdamW groups.
+FORMAT_VERSION = 3
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 
@@ -185,6 +187,7 @@ def _tasks_to_json(model: Any) -> list[dict]:
             spec["classes_dtype"] = str(task.classes_.dtype)
         else:
             spec["mean"], spec["scale"] = task.mean_, task.scale_
+            spec["min"], spec["max"], spec["clip"] = task.min_, task.max_, bool(task.clip)
         specs.append(spec)
     return specs
 
@@ -449,6 +452,12 @@ def _restore_tasks(specs: list[dict]) -> dict:
             )
         else:
             task.mean_, task.scale_ = float(spec["mean"]), float(spec["scale"])
+            if "min" in spec:
+                task.min_, task.max_ = float(spec["min"]), float(spec["max"])
+                task.clip = bool(spec["clip"])
+            else:
+                # Format 2 and older predicted unclipped and saved no range.
+                task.clip = False
         tasks[name] = task
     return tasks
 
@@ -627,6 +636,13 @@ def read_model(path: str | os.PathLike, device: str | None = None) -> SavedModel
     spec = config["fitted"]
     if config["format_version"] == 1:
         _upgrade_format_1(tensors, spec)
+    optimizer = spec.get("optimizer")
+    if config["format_version"] < 3:
+        # Before format 3: no factorization terms, one coupled L2 penalty (Adam,
+        # whose moments the AdamW groups of today do not take over).
+        params.setdefault("factorization_terms", False)
+        params.setdefault("embedding_decay", 0.0)
+        optimizer = None
     fitted: dict[str, Any] = {"n_features_in_": spec["n_features_in_"], "n_iter_": spec["n_iter_"]}
     if spec["feature_names_in_"] is not None:
         names = from_json(spec["feature_names_in_"])
@@ -650,7 +666,7 @@ def read_model(path: str | os.PathLike, device: str | None = None) -> SavedModel
         target_layout=spec["y_layout"],
         text_dim=spec["text_dim"],
         tensors=tensors,
-        optimizer=spec.get("optimizer"),
+        optimizer=optimizer,
         history=from_json(spec.get("history", [])),
         privacy=from_json(spec.get("privacy")),
     )

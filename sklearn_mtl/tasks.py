@@ -454,12 +454,25 @@ class RegressionTask(Task):
 
     Targets are standardized with the mean and standard deviation of the
     labelled training rows, so that tasks on different scales start with
-    comparable losses; predictions are mapped back. The default metric is R².
+    comparable losses; predictions are mapped back, and kept within the
+    range of the training targets (a rating model never predicts 6 stars on
+    a 1 to 5 scale). The default metric is R².
 
     Parameters
     ----------
     name : str, default=None
         Name of the task; set by the estimator to the target column name.
+    clip : bool, default=True
+        Keep predictions within ``[min_, max_]``, the range of the labelled
+        training targets (training reads the unclipped output, so that no
+        gradient is lost). ``False`` lets them extrapolate.
+
+    Attributes
+    ----------
+    mean_, scale_ : float
+        The training targets' mean and standard deviation (1 if constant).
+    min_, max_ : float
+        The smallest and largest training target.
 
     Examples
     --------
@@ -473,6 +486,10 @@ class RegressionTask(Task):
 
     task_type = "regression"
     metric_name = "r2"
+
+    def __init__(self, name: str | None = None, clip: bool = True) -> None:
+        super().__init__(name)
+        self.clip = clip
 
     @property
     def n_outputs(self) -> int:
@@ -488,6 +505,7 @@ class RegressionTask(Task):
         self.mean_ = float(observed.mean())
         std = float(observed.std())
         self.scale_ = std if std > 0 else 1.0
+        self.min_, self.max_ = float(observed.min()), float(observed.max())
         return self
 
     def _as_float(self, y: Any) -> np.ndarray:
@@ -514,7 +532,10 @@ class RegressionTask(Task):
         return self.predict(codes)
 
     def output(self, raw: torch.Tensor) -> torch.Tensor:
-        return raw * self.scale_ + self.mean_
+        value = raw * self.scale_ + self.mean_
+        if self.clip and hasattr(self, "min_"):
+            value = value.clamp(self.min_, self.max_)
+        return value
 
 
 _TASK_TYPES: dict[str, type[Task]] = {

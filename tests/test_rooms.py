@@ -204,7 +204,8 @@ def _net(validation_fraction=None) -> tuple[MultiTaskNet, TensorDictDataset]:
         task_weights=None, lr=1e-2, weight_decay=0.0, batch_size=32, max_epochs=3,
         validation_fraction=validation_fraction, early_stopping=False, resample_negatives=False,
         lr_schedule="constant", max_grad_norm=None, device="cpu", verbose=0,
-        record_task_affinity=False, dp_epsilon=None,
+        record_task_affinity=False, dp_epsilon=None, factorization_terms=False,
+        embedding_decay=0.0, user_col=None,
     )  # fmt: skip
     net = build_net(NetworkSpec(params, schema, tasks, None), seed=0).initialize()
     targets = np.column_stack([task.encode(Y[name]) for name, task in tasks.items()])

@@ -3,6 +3,7 @@
 from .base import MultiTaskArchitecture
 from .embedding import FeatureEmbedding
 from .esmm import ESMM
+from .factorization import FactorizationTerms
 from .history import InteractionHistory
 from .mlp import MLP
 from .mmoe import MMoE
@@ -26,6 +27,7 @@ __all__ = [
     "ESMM",
     "MLP",
     "PLE",
+    "FactorizationTerms",
     "FeatureEmbedding",
     "InteractionHistory",
     "MMoE",

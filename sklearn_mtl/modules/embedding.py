@@ -33,11 +33,21 @@ class FeatureEmbedding(nn.Module):
         0 when there is no text.
     text_projection_dim : int, default=0
         Width of the learned linear projection of the text vectors.
+    bias_width : int, default=0
+        Each categorical column also looks up a learned bias of this width
+        (one per task output, for the factorization terms; see
+        :class:`~sklearn_mtl.modules.FactorizationTerms`), appended to its
+        vector: a user's bias is then part of the user id's piece of the
+        output, which is what an explanation attributes to the id. The
+        bias tables start at zero.
 
     Attributes
     ----------
     output_dim : int
         Width of the concatenated vector.
+    part_widths : list of int
+        Width of each piece of the output, in the order of :meth:`parts`
+        (the text piece after its projection).
     """
 
     def __init__(
@@ -48,6 +58,7 @@ class FeatureEmbedding(nn.Module):
         history: InteractionHistory | None = None,
         text_dim: int = 0,
         text_projection_dim: int = 0,
+        bias_width: int = 0,
     ) -> None:
         super().__init__()
         if len(cardinalities) != len(embedding_dims):
@@ -57,18 +68,27 @@ class FeatureEmbedding(nn.Module):
         )
         for table in self.embeddings:
             init_embedding(table)
+        # Separate tables, so that the optimizer can leave biases undecayed.
+        self.bias_width = bias_width
+        self.biases = nn.ModuleList(
+            nn.Embedding(n, bias_width) for n in (cardinalities if bias_width else ())
+        )
+        for table in self.biases:
+            nn.init.zeros_(table.weight)
         self.n_numeric = n_numeric
         self.history = history
         # Frozen language-model vectors enter through a learned projection, so
         # that text lives in the same space as the id embeddings.
         self.text_dim = text_dim
         self.text_projection = nn.Linear(text_dim, text_projection_dim) if text_dim else None
-        self.output_dim = (
-            sum(embedding_dims)
-            + n_numeric
-            + (history.output_dim if history is not None else 0)
-            + (text_projection_dim if text_dim else 0)
-        )
+        self.part_widths = [d + bias_width for d in embedding_dims]
+        if n_numeric:
+            self.part_widths.append(n_numeric)
+        if history is not None:
+            self.part_widths.append(history.output_dim)
+        if text_dim:
+            self.part_widths.append(text_projection_dim)
+        self.output_dim = sum(self.part_widths)
 
     def forward(
         self,
@@ -109,6 +129,11 @@ class FeatureEmbedding(nn.Module):
         list of Tensor
         """
         parts = [table(categorical[:, j]) for j, table in enumerate(self.embeddings)]
+        if self.bias_width:
+            parts = [
+                torch.cat([vector, bias(categorical[:, j])], dim=1)
+                for j, (vector, bias) in enumerate(zip(parts, self.biases, strict=True))
+            ]
         if self.n_numeric:
             parts.append(numeric)
         if self.history is not None:
@@ -137,9 +162,28 @@ class FeatureEmbedding(nn.Module):
         list of str
         """
         names = [f"embeddings.{position}.weight"]
+        if self.bias_width:
+            names.append(f"biases.{position}.weight")
         if self.history is not None:
             names += [f"history.{name}" for name in self.history.tables_indexed_by(position)]
         return names
+
+    def unseen_part(self, position: int) -> torch.Tensor:
+        """The piece of categorical column ``position`` for the unseen code 0, shape (width,).
+
+        Parameters
+        ----------
+        position : int
+            Index of the categorical column.
+
+        Returns
+        -------
+        Tensor of shape (part_widths[position],)
+        """
+        vector = self.embeddings[position].weight[0]
+        if not self.bias_width:
+            return vector
+        return torch.cat([vector, self.biases[position].weight[0]])
 
     @property
     def history_part(self) -> int | None:

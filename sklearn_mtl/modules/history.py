@@ -13,7 +13,7 @@ from .initialization import init_embedding
 
 __all__ = ["HISTORY_POOLINGS", "InteractionHistory", "PooledHistory"]
 
-HISTORY_POOLINGS = ("mean", "sigmoid_sum")
+HISTORY_POOLINGS = ("mean", "sqrt", "sigmoid_sum")
 
 
 def _csr(
@@ -131,6 +131,10 @@ def _history_features(
         total = total - taken
         if pooling == "mean":
             sides.append(total / (count.unsqueeze(1) - taken_count).clamp(min=1.0))
+        elif pooling == "sqrt":
+            # SVD++'s |N(u)|^-1/2: between the mean (every history weighs the
+            # same) and the sum (long histories weigh more).
+            sides.append(total / (count.unsqueeze(1) - taken_count).clamp(min=1.0).sqrt())
         else:
             # "sigmoid_sum": the encoder layer of AutoRec (Sedhain et al., 2015)
             # on a binary interaction vector. Unlike the mean, the sum keeps how
@@ -174,9 +178,9 @@ class InteractionHistory(nn.Module):
         Width of each pooled vector.
     user_position, item_position : int
         Columns of the user and item ids in the categorical codes.
-    pooling : {"mean", "sigmoid_sum"}, default="mean"
-        ``"mean"`` divides each sum by the history length (SVD++);
-        ``"sigmoid_sum"`` passes the sum through a sigmoid (AutoRec's encoder).
+    pooling : {"mean", "sqrt", "sigmoid_sum"}, default="mean"
+        ``"mean"`` divides each sum by the history length, ``"sqrt"`` by its
+        square root (SVD++); ``"sigmoid_sum"`` passes the sum through a sigmoid (AutoRec's encoder).
     products : bool, default=False
         Also return the item factor times the user side and the user factor
         times the item side.
@@ -217,6 +221,7 @@ class InteractionHistory(nn.Module):
             raise ValueError(f"dropout must lie in [0, 1); got {dropout}.")
         self.pooling = pooling
         self.dropout = dropout
+        self.dim = dim
         self.user_position = user_position
         self.item_position = item_position
         # The compressed histories are derived from the interactions (which the
@@ -266,11 +271,11 @@ class InteractionHistory(nn.Module):
         if self.training and self.dropout > 0:
             kept = torch.bernoulli(torch.full_like(self.keys, 1.0 - self.dropout, dtype=dtype))
             scale = 1.0 / (1.0 - self.dropout)
-            # Mean pools divide by what they kept; sums keep their expected size.
-            weights = kept if self.pooling == "mean" else kept * scale
+            # Normalised pools divide by what they kept; sums keep their expected size.
+            weights = kept if self.pooling != "sigmoid_sum" else kept * scale
             user_counts, item_counts = self._kept_counts(kept)
             own_kept = flag * kept[self._entry(users, items)]
-            own = (own_kept if self.pooling == "mean" else own_kept * scale, own_kept)
+            own = (own_kept if self.pooling != "sigmoid_sum" else own_kept * scale, own_kept)
             user_weights, item_weights = weights, weights[self.item_order]
         else:
             user_counts, item_counts = self.user_counts, self.item_counts
@@ -438,7 +443,7 @@ class PooledHistory(nn.Module):
         Width of each pooled vector.
     user_position, item_position : int
         Columns of the user and item ids in the categorical codes.
-    pooling : {"mean", "sigmoid_sum"}, default="mean"
+    pooling : {"mean", "sqrt", "sigmoid_sum"}, default="mean"
     products : bool, default=False
 
     Attributes
@@ -463,6 +468,7 @@ class PooledHistory(nn.Module):
         self.item_position = item_position
         self.pooling = pooling
         self.products = products
+        self.dim = dim
         self.output_dim = (4 if products else 2) * dim
         shapes = {
             "user_sums": (n_user_codes, dim),

@@ -9,6 +9,7 @@ from torch import nn
 
 from .base import MultiTaskArchitecture
 from .embedding import FeatureEmbedding
+from .factorization import FactorizationTerms
 from .mlp import MLP
 
 __all__ = ["MultiTaskNetwork", "Tower"]
@@ -59,6 +60,10 @@ class MultiTaskNetwork(nn.Module):
     architecture : MultiTaskArchitecture
     towers : sequence of Tower
         One per task, in task order.
+    factorization : FactorizationTerms, default=None
+        Biases and the dot product of the user and item sides, added to each
+        task's tower output; the architecture then reads the embedded inputs
+        without the biases, followed by the element-wise product of the sides.
 
     Notes
     -----
@@ -71,6 +76,7 @@ class MultiTaskNetwork(nn.Module):
         embeddings: Sequence[FeatureEmbedding],
         architecture: MultiTaskArchitecture,
         towers: Sequence[Tower],
+        factorization: FactorizationTerms | None = None,
     ) -> None:
         super().__init__()
         n_tasks = architecture.n_tasks
@@ -82,6 +88,7 @@ class MultiTaskNetwork(nn.Module):
         self.embeddings = nn.ModuleList(embeddings)
         self.architecture = architecture
         self.towers = nn.ModuleList(towers)
+        self.factorization = factorization
 
     def embed(
         self,
@@ -132,12 +139,33 @@ class MultiTaskNetwork(nn.Module):
         -------
         tuple of Tensor
         """
-        representations = self.architecture(embedded)
+        if self.factorization is None:
+            representations = self.architecture(embedded)
+            linear = [0.0] * len(self.towers)
+        else:
+            features, linear = self.factorization(embedded)
+            representations = self.architecture(features)
         outputs = []
-        for tower, representation in zip(self.towers, representations, strict=True):
-            output = tower(representation)
+        for tower, representation, term in zip(self.towers, representations, linear, strict=True):
+            output = tower(representation) + term
             outputs.append(output[:, 0] if output.shape[1] == 1 else output)
         return tuple(outputs)
+
+    def architecture_input(self, embedded: torch.Tensor) -> torch.Tensor:
+        """What the architecture reads from the embedded inputs.
+
+        Parameters
+        ----------
+        embedded : Tensor of shape (batch, input_dim)
+            The embedded inputs.
+
+        Returns
+        -------
+        Tensor of shape (batch, architecture.input_dim)
+        """
+        if self.factorization is None:
+            return embedded
+        return self.factorization(embedded)[0]
 
     def shared_parameters(self) -> list[nn.Parameter]:
         """Parameters that receive gradient from more than one task."""
@@ -194,6 +222,5 @@ class MultiTaskNetwork(nn.Module):
         -------
         list of Tensor of shape (batch, n_experts)
         """
-        return self.architecture.gate_weights(
-            self.embed(categorical, numeric, in_history, text), level
-        )
+        embedded = self.embed(categorical, numeric, in_history, text)
+        return self.architecture.gate_weights(self.architecture_input(embedded), level)
