@@ -53,12 +53,14 @@ from .weighting import LOSS_WEIGHTINGS, LossWeighting
 
 __all__ = [
     "NetworkSpec",
+    "EARLY_STOPPING_MIN_ROWS",
     "EMBEDDING_TABLES",
     "NEVER_DECAYED",
     "adam_kernel",
     "auto_embedding_dim",
     "build_module",
     "build_net",
+    "early_stopping_in_force",
     "grow_network",
     "shrink_network",
     "history_dropout",
@@ -198,7 +200,14 @@ def _history(spec: NetworkSpec) -> InteractionHistory | PooledHistory | None:
         # Saved without its interactions: the pooled sums come with the weights.
         return PooledHistory(**shape)
     user_codes, item_codes = catalog.interaction_codes()
-    return InteractionHistory(user_codes, item_codes, **shape, dropout=history_dropout(params))
+    return InteractionHistory(
+        user_codes,
+        item_codes,
+        **shape,
+        dropout=history_dropout(params),
+        # Only an interaction_task has non-interaction rows to train on.
+        stand_in_leave_out=params["interaction_task"] is not None,
+    )
 
 
 def history_dropout(params: Mapping[str, Any]) -> float:
@@ -211,6 +220,20 @@ def history_dropout(params: Mapping[str, Any]) -> float:
     if dropout == "auto":
         return 0.5 if params["interaction_task"] is not None else 0.0
     return float(dropout)
+
+
+#: ``early_stopping="auto"`` stops early above this many rows, as
+#: scikit-learn's histogram gradient boosting does: on fewer, a validation
+#: split is too small to choose an epoch on and costs rows to learn from.
+EARLY_STOPPING_MIN_ROWS = 10_000
+
+
+def early_stopping_in_force(early_stopping: bool | str, n_rows: int, epochs: int) -> bool:
+    """Whether a fit of ``n_rows`` rows and ``epochs`` epochs stops early."""
+    if early_stopping == "auto":
+        # One epoch (partial_fit, a ParquetLog chunk) has no epoch to choose.
+        return n_rows > EARLY_STOPPING_MIN_ROWS and epochs > 1
+    return bool(early_stopping)
 
 
 def uses_factorization(params: Mapping[str, Any]) -> bool:
@@ -422,7 +445,7 @@ def build_net(spec: NetworkSpec, seed: int) -> MultiTaskNet:
     params = spec.params
     validation_fraction = params["validation_fraction"]
     if validation_fraction is None and params["early_stopping"]:
-        validation_fraction = 0.1
+        validation_fraction = 0.05
     criterion = MultiTaskLoss(
         list(spec.tasks.values()),
         _weighting(params["loss_weighting"], len(spec.tasks)),

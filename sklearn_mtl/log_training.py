@@ -33,7 +33,7 @@ def check_log_training(params: Mapping[str, Any], log: ParquetLog, y: Any) -> li
     if missing:
         raise ValueError(f"tasks names columns that are not in the log: {missing}.")
     refused = {
-        "early_stopping": params["early_stopping"],
+        "early_stopping": params["early_stopping"] is True,
         "validation_fraction": params["validation_fraction"] is not None,
         "lr_schedule='cosine'": params["lr_schedule"] == "cosine",
     }

@@ -326,6 +326,7 @@ def save_model(
         ),
         "y_layout": target_layout,
         "n_iter_": int(model.n_iter_),
+        "early_stopping_": bool(getattr(model, "early_stopping_", model.early_stopping is True)),
         "tasks_": _tasks_to_json(model),
         "schema_": _schema_to_json(model.schema_),
         "catalog_": None,
@@ -643,7 +644,12 @@ def read_model(path: str | os.PathLike, device: str | None = None) -> SavedModel
         params.setdefault("factorization_terms", False)
         params.setdefault("embedding_decay", 0.0)
         optimizer = None
-    fitted: dict[str, Any] = {"n_features_in_": spec["n_features_in_"], "n_iter_": spec["n_iter_"]}
+    fitted: dict[str, Any] = {
+        "n_features_in_": spec["n_features_in_"],
+        "n_iter_": spec["n_iter_"],
+        # Before format 3, early_stopping was a bool.
+        "early_stopping_": spec.get("early_stopping_", params["early_stopping"] is True),
+    }
     if spec["feature_names_in_"] is not None:
         names = from_json(spec["feature_names_in_"])
         fitted["feature_names_in_"] = np.asarray(names, dtype=object)

@@ -32,7 +32,7 @@ def test_terms_add_biases_and_each_tasks_scaled_dot_product():
         n_outputs=[1, 1],
     )  # fmt: skip
     with torch.no_grad():
-        terms.dot_scale.copy_(torch.tensor([1.0, -2.0]))
+        terms.dot_scale.weight.copy_(torch.tensor([1.0, -2.0]))
     x = torch.tensor([[1.0, 2.0, 0.5, 0.25, 3.0, 4.0, 9.0]])
     features, (first, second) = terms(x)
     dot = 1 * 3 + 2 * 4
@@ -143,3 +143,41 @@ def test_regression_predictions_stay_in_the_training_range(tmp_path):
     loaded = MultiTaskRecommender.load(model.save(tmp_path / "model"))
     assert loaded.tasks_["score"].max_ == 5.0
     pd.testing.assert_frame_equal(loaded.predict(wide), model.predict(wide))
+
+
+def test_a_sigmoid_pooled_history_stays_out_of_the_factors():
+    # sigmoid(sum) is 0.5 for an empty history: added to the factors it would
+    # put a constant into every dot product.
+    X, y = make_recommendation_tasks(n_users=20, n_items=15, n_samples=400, random_state=0)
+    sides = {}
+    for pooling in ("sqrt", "sigmoid_sum"):
+        model = MultiTaskRecommender(
+            user_col="user_id", item_col="item_id", interaction_history=True,
+            history_pooling=pooling, max_epochs=1, random_state=0,
+        ).fit(X, y)  # fmt: skip
+        terms = model.net_.module_.factorization
+        sides[pooling] = (len(terms.user_slices), len(terms.item_slices))
+    assert sides["sqrt"] == (sides["sigmoid_sum"][0] + 1, sides["sigmoid_sum"][1] + 1)
+
+
+@pytest.mark.parametrize(("n_samples", "stops"), [(2_000, False), (12_000, True)])
+def test_early_stopping_auto_stops_on_large_fits_only(n_samples, stops):
+    X, y = make_recommendation_tasks(n_users=60, n_items=40, n_samples=n_samples,
+                                     random_state=0)  # fmt: skip
+    model = MultiTaskRecommender(user_col="user_id", item_col="item_id", max_epochs=2,
+                                 random_state=0).fit(X, y)  # fmt: skip
+    assert model.early_stopping_ is stops
+    assert ("valid_loss" in model.history_frame().columns) is stops
+    # One epoch per call has no epoch to choose: partial_fit never holds rows out.
+    first = MultiTaskRecommender(user_col="user_id", item_col="item_id", random_state=0)
+    assert first.partial_fit(X, y).early_stopping_ is False
+
+
+def test_early_stopping_decided_at_fit_survives_save_and_load(tmp_path):
+    X, y = make_recommendation_tasks(n_users=60, n_items=40, n_samples=12_000, random_state=0)
+    model = MultiTaskRecommender(user_col="user_id", item_col="item_id", max_epochs=2,
+                                 random_state=0).fit(X, y)  # fmt: skip
+    model.save(tmp_path / "m")
+    loaded = MultiTaskRecommender.load(tmp_path / "m")
+    assert loaded.early_stopping == "auto" and loaded.early_stopping_ is True
+    assert "early_stopping" in dict(loaded.net_.callbacks_)

@@ -145,3 +145,30 @@ def test_bad_dropout_is_refused_by_name(interactions, data):
     X, y = data
     with pytest.raises(InvalidParameterError, match="'history_dropout' parameter"):
         MultiTaskRecommender(history_dropout=1.5).fit(X, y)
+
+
+def test_a_negative_row_leaves_out_a_stand_in_like_an_interaction_row(interactions):
+    users, items, pairs = interactions
+    torch.manual_seed(0)
+    history = InteractionHistory(
+        users, items, N_USERS, N_ITEMS, DIM, user_position=0, item_position=1,
+        pooling="mean", stand_in_leave_out=True,
+    )  # fmt: skip
+    user = max(set(users.tolist()), key=lambda u: sum(v == u for v, _ in pairs))
+    own = sorted(i for u, i in pairs if u == user)
+    assert len(own) >= 3
+    negative = next(i for i in range(1, N_ITEMS) if (user, i) not in pairs)
+    rows = torch.tensor([[user, negative]] * 50)
+    pooled = history(rows, torch.zeros(50))[:, :DIM]
+    vectors = history.item_vectors.weight.detach()
+    # Each draw is the mean of the user's items but one: one entry short, as a
+    # positive row's pool is, whichever item was drawn.
+    candidates = torch.stack([
+        vectors[[i for i in own if i != out]].mean(dim=0) for out in own
+    ])  # fmt: skip
+    distance = torch.cdist(pooled.detach(), candidates).min(dim=1).values
+    assert distance.max() < 1e-4  # float32 sums less one vector
+    assert len({tuple(row.tolist()) for row in pooled.detach().round(decimals=4)}) > 1
+    # At inference nothing is left out of a negative row's pools.
+    history.eval()
+    torch.testing.assert_close(history(rows[:1], torch.zeros(1))[0, :DIM], vectors[own].mean(0))

@@ -65,7 +65,7 @@ def side_slices(
     user = [vectors[j] for j in user_positions]
     item = [vectors[j] for j in item_positions]
     biases = [(start + width, bias) for start, width in vectors]
-    if embedding.history is not None:
+    if embedding.history is not None and embedding.history.joins_factors:
         start, dim = starts[embedding.history_part], embedding.history.dim
         # The history's first block pools the user's items, its second the item's users.
         user.append((start, dim))
@@ -76,6 +76,21 @@ def side_slices(
         for side, columns in ((user, user_text), (item, item_text)):
             side.extend((start + k * width, width) for k in columns)
     return user, item, biases
+
+
+class _Scale(nn.Module):
+    """Multiplies its input by a learned vector, one factor per column (starting at 1).
+
+    A module of its own, whose forward returns one tensor: Opacus's per-sample
+    gradients need that of every module holding parameters.
+    """
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(width))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.weight
 
 
 class FactorizationTerms(nn.Module):
@@ -138,14 +153,18 @@ class FactorizationTerms(nn.Module):
         self.n_outputs = [int(n) for n in n_outputs]
         self.separate_copies = separate_copies
         self.factor_dim = max(width for _, width in (*self.user_slices, *self.item_slices))
-        in_bias = torch.zeros(copy_width, dtype=torch.bool)
-        for start, width in self.bias_slices:
-            in_bias[start : start + width] = True
-        self.register_buffer("kept", torch.nonzero(~in_bias).flatten(), persistent=False)
+        # The spans between the biases, as slices rather than an index buffer:
+        # Opacus (DP-SGD) refuses a trainable module that holds buffers.
+        self.kept_spans: list[Slice] = []
+        position = 0
+        for start, width in [*sorted(self.bias_slices), (copy_width, 0)]:
+            if start > position:
+                self.kept_spans.append((position, start - position))
+            position = start + width
         # Each task output its own scale, so that a task the dot product does
         # not suit can turn it down; 1 starts every task as a factorization.
-        self.dot_scale = nn.Parameter(torch.ones(sum(self.n_outputs)))
-        self.output_dim = len(self.kept) + self.factor_dim
+        self.dot_scale = _Scale(sum(self.n_outputs))
+        self.output_dim = sum(width for _, width in self.kept_spans) + self.factor_dim
 
     def _side(self, x: torch.Tensor, slices: Sequence[Slice]) -> torch.Tensor:
         pieces = [
@@ -170,9 +189,11 @@ class FactorizationTerms(nn.Module):
         features, linears = [], []
         for copy in torch.split(embedded, self.copy_width, dim=1):
             product = self._side(copy, self.user_slices) * self._side(copy, self.item_slices)
-            features.append(torch.cat([copy.index_select(1, self.kept), product], dim=1))
+            kept = [copy[:, start : start + width] for start, width in self.kept_spans]
+            features.append(torch.cat([*kept, product], dim=1))
             biases = sum(copy[:, start : start + width] for start, width in self.bias_slices)
-            linears.append(biases + product.sum(dim=1, keepdim=True) * self.dot_scale)
+            dot = product.sum(dim=1, keepdim=True).expand(-1, len(self.dot_scale.weight))
+            linears.append(biases + self.dot_scale(dot))
         per_task, start = [], 0
         for t, width in enumerate(self.n_outputs):
             linear = linears[t if self.separate_copies else 0]

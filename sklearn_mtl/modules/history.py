@@ -193,12 +193,24 @@ class InteractionHistory(nn.Module):
         that difference, and then scores every unseen candidate like a
         negative. Random hiding makes the difference noise. Sums are scaled by
         ``1 / (1 - dropout)`` so that they keep their size at inference.
+    stand_in_leave_out : bool, default=False
+        In training, a row that is not an interaction (a sampled negative)
+        leaves a random entry out of its user's pool and one out of its
+        item's, so that its pools are one entry short like an interaction
+        row's. Otherwise "one of the candidate's neighbours is missing" tells
+        the label, and a network trained long enough scores a candidate
+        *lower* the more of its neighbours the user has.
 
     Attributes
     ----------
     output_dim : int
         ``2 * dim`` (the user-side then the item-side pooled vector), or
         ``4 * dim`` with ``products``.
+    joins_factors : bool
+        Whether the pooled vectors are normalised sums of learned vectors,
+        which :class:`~sklearn_mtl.modules.FactorizationTerms` adds to the
+        user's and the item's factors (SVD++'s ``p_u + |N(u)|^-1/2 sum y_j``).
+        A sigmoid of a sum is not: it sits at 0.5 for an empty history.
     """
 
     def __init__(
@@ -213,6 +225,7 @@ class InteractionHistory(nn.Module):
         pooling: str = "mean",
         products: bool = False,
         dropout: float = 0.0,
+        stand_in_leave_out: bool = False,
     ) -> None:
         super().__init__()
         if pooling not in HISTORY_POOLINGS:
@@ -221,7 +234,9 @@ class InteractionHistory(nn.Module):
             raise ValueError(f"dropout must lie in [0, 1); got {dropout}.")
         self.pooling = pooling
         self.dropout = dropout
+        self.stand_in_leave_out = stand_in_leave_out
         self.dim = dim
+        self.joins_factors = pooling != "sigmoid_sum"
         self.user_position = user_position
         self.item_position = item_position
         # The compressed histories are derived from the interactions (which the
@@ -268,25 +283,33 @@ class InteractionHistory(nn.Module):
         items = categorical[:, self.item_position]
         dtype = self.item_vectors.weight.dtype
         flag = in_history.to(dtype)
+        user_counts, item_counts = self.user_counts, self.item_counts
+        user_weights = item_weights = kept = None
+        scale = 1.0
         if self.training and self.dropout > 0:
             kept = torch.bernoulli(torch.full_like(self.keys, 1.0 - self.dropout, dtype=dtype))
-            scale = 1.0 / (1.0 - self.dropout)
-            # Normalised pools divide by what they kept; sums keep their expected size.
-            weights = kept if self.pooling != "sigmoid_sum" else kept * scale
+            if self.pooling == "sigmoid_sum":
+                # Normalised pools divide by what they kept; sums keep their expected size.
+                scale = 1.0 / (1.0 - self.dropout)
             user_counts, item_counts = self._kept_counts(kept)
-            own_kept = flag * kept[self._entry(users, items)]
-            own = (own_kept if self.pooling != "sigmoid_sum" else own_kept * scale, own_kept)
-            user_weights, item_weights = weights, weights[self.item_order]
-        else:
-            user_counts, item_counts = self.user_counts, self.item_counts
-            own = (flag, flag)
-            user_weights = item_weights = None
+            user_weights = kept * scale
+            item_weights = user_weights[self.item_order]
+        # What leaves each side's pool: the pair's own entry, where it is one.
+        own = flag if kept is None else flag * kept[self._entry(users, items)]
+        user_taken = (own * scale).unsqueeze(1) * self.item_vectors(items)
+        item_taken = (own * scale).unsqueeze(1) * self.user_vectors(users)
+        user_count = item_count = own
+        if self.training and self.stand_in_leave_out:
+            # Non-interaction rows' pools one entry short too (see the class).
+            (user_out, user_w), (item_out, item_w) = self._stand_ins(users, items, 1.0 - flag, kept)
+            user_taken = user_taken + (user_w * scale).unsqueeze(1) * self.item_vectors(user_out)
+            item_taken = item_taken + (item_w * scale).unsqueeze(1) * self.user_vectors(item_out)
+            user_count, item_count = user_count + user_w, item_count + item_w
         user_sums, item_sums = self._sums(users, items, user_weights, item_weights)
-        weight, count = own[0].unsqueeze(1), own[1].unsqueeze(1)
         return _history_features(
             self.pooling,
-            (weight * self.item_vectors(items), weight * self.user_vectors(users)),
-            (count, count),
+            (user_taken, item_taken),
+            (user_count.unsqueeze(1), item_count.unsqueeze(1)),
             (user_sums, item_sums),
             (user_counts[users], item_counts[items]),
             (self.user_factors(users), self.item_factors(items)) if self.products else None,
@@ -380,6 +403,35 @@ class InteractionHistory(nn.Module):
         )
         return user_sums, item_sums
 
+    def _stand_ins(
+        self,
+        users: torch.Tensor,
+        items: torch.Tensor,
+        weight: torch.Tensor,
+        kept: torch.Tensor | None,
+    ) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+        """A random entry of each row's user history and of its item's, with its weight.
+
+        Returns ``((item codes, weights), (user codes, weights))``: the item
+        that leaves each row's user pool and the user that leaves its item
+        pool, weighted by ``weight``, by whether the pool has an entry and by
+        whether dropout ``kept`` that entry (a pool loses only what it holds).
+        """
+        draws = []
+        for indptr, members, rows, order in (
+            (self.user_indptr, self.user_items, users, None),
+            (self.item_indptr, self.item_users, items, self.item_order),
+        ):
+            start = indptr[rows]
+            length = indptr[rows + 1] - start
+            offset = (torch.rand(len(rows), device=rows.device) * length).long()
+            position = (start + offset).clamp(max=len(members) - 1)
+            drawn = weight * (length > 0).to(weight.dtype)
+            if kept is not None:
+                drawn = drawn * kept[position if order is None else order[position]]
+            draws.append((members[position], drawn))
+        return draws[0], draws[1]
+
     def _entry(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         """Position of each (user, item) among the entries (any position for non-entries)."""
         position = torch.searchsorted(self.keys, users * self.n_item_codes + items)
@@ -451,6 +503,8 @@ class PooledHistory(nn.Module):
     tables : tuple of str
         Names of its buffers (all zero until filled by ``pooled`` or a saved state).
     output_dim : int
+    joins_factors : bool
+        As :class:`InteractionHistory`'s.
     """
 
     def __init__(
@@ -469,6 +523,7 @@ class PooledHistory(nn.Module):
         self.pooling = pooling
         self.products = products
         self.dim = dim
+        self.joins_factors = pooling != "sigmoid_sum"
         self.output_dim = (4 if products else 2) * dim
         shapes = {
             "user_sums": (n_user_codes, dim),
