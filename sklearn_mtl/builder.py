@@ -360,6 +360,10 @@ def _negative_resampling(spec: NetworkSpec, seed: int) -> NegativeResampling:
     )
 
 
+def _silent(*args: Any) -> None:
+    """A sink that prints nothing."""
+
+
 def _optional_callbacks(spec: NetworkSpec, seed: int) -> list[tuple[str, Any]]:
     """The callbacks that parameters switch on (every net has the net's defaults too)."""
     params = spec.params
@@ -375,7 +379,11 @@ def _optional_callbacks(spec: NetworkSpec, seed: int) -> list[tuple[str, Any]]:
         callbacks.append(("gradient_clipping", GradientNormClipping(params["max_grad_norm"])))
     if params["early_stopping"]:
         stopping = EarlyStopping(
-            monitor="valid_loss", patience=params["n_iter_no_change"], load_best=True
+            monitor="valid_loss",
+            patience=params["n_iter_no_change"],
+            load_best=True,
+            # skorch prints when it stops and restores; verbose=0 means silent.
+            sink=print if params["verbose"] else _silent,
         )
         callbacks.append(("early_stopping", stopping))
     if params["record_task_affinity"]:
