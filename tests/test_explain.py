@@ -22,6 +22,17 @@ def clustered():
     return log, model, model.recommend(users, k=3)
 
 
+def _top_history_reasons(log, model, recommended):
+    """Every history reason, each pair's top one, and the share of tops in the item's cluster."""
+    every = model.explain(recommended["user_id"], recommended["item_id"], n_reasons=10**6)
+    history = every[(every.task == "score") & (every.reason_kind == "history")]
+    top = history.groupby(["user_id", "item_id"], sort=False).head(1)
+    in_cluster = np.mean([
+        log.item_clusters[r.reason] == log.item_clusters[r.item_id] for r in top.itertuples()
+    ])  # fmt: skip
+    return history, top, in_cluster
+
+
 def test_reasons_are_tidy_and_strongest_first(clustered):
     _, model, recommended = clustered
     table = model.explain(recommended["user_id"], recommended["item_id"], n_reasons=2)
@@ -37,12 +48,7 @@ def test_reasons_are_tidy_and_strongest_first(clustered):
 
 def test_the_top_history_reason_is_faithful(clustered):
     log, model, recommended = clustered
-    every = model.explain(recommended["user_id"], recommended["item_id"], n_reasons=10**6)
-    history = every[(every.task == "score") & (every.reason_kind == "history")]
-    top = history.groupby(["user_id", "item_id"], sort=False).head(1)
-    in_cluster = np.mean([
-        log.item_clusters[r.reason] == log.item_clusters[r.item_id] for r in top.itertuples()
-    ])  # fmt: skip
+    history, top, in_cluster = _top_history_reasons(log, model, recommended)
     # Each user's history is half in each of two clusters: chance is about 0.5.
     assert in_cluster > 0.65
     # Taking out the top reason lowers the score more than taking out a random past item.
@@ -147,10 +153,5 @@ def test_the_history_points_the_right_way_after_long_training():
         early_stopping=False, random_state=0,
     ).fit(frame[["user_id", "item_id"]], frame[["watched"]])  # fmt: skip
     recommended = model.recommend(frame["user_id"].unique()[:60], k=3)
-    every = model.explain(recommended["user_id"], recommended["item_id"], n_reasons=10**6)
-    history = every[(every.task == "score") & (every.reason_kind == "history")]
-    top = history.groupby(["user_id", "item_id"], sort=False).head(1)
-    in_cluster = np.mean([
-        log.item_clusters[r.reason] == log.item_clusters[r.item_id] for r in top.itertuples()
-    ])  # fmt: skip
+    _, _, in_cluster = _top_history_reasons(log, model, recommended)
     assert in_cluster >= 0.75
