@@ -60,6 +60,7 @@ __all__ = [
     "auto_embedding_dim",
     "build_module",
     "build_net",
+    "batch_size_in_force",
     "early_stopping_in_force",
     "grow_network",
     "shrink_network",
@@ -234,6 +235,25 @@ def early_stopping_in_force(early_stopping: bool | str, n_rows: int, epochs: int
         # One epoch (partial_fit, a ParquetLog chunk) has no epoch to choose.
         return n_rows > EARLY_STOPPING_MIN_ROWS and epochs > 1
     return bool(early_stopping)
+
+
+#: ``batch_size="auto"``: the large batch when an epoch still makes at least
+#: ``AUTO_BATCH_MIN_STEPS`` steps of it, else the small one. On a validation
+#: split of MovieLens 100K u1 (76,000 rows) 1024 rows a step (with the
+#: default lr) scored 0.907 RMSE against 0.910 for 256, and fits were three
+#: times faster; the clustered logs of ``bench_defaults.py`` (24,000 and
+#: 36,000 rows) learn as well at 1024. Below 20 steps an epoch a fit of the
+#: default length makes too few steps to learn.
+AUTO_BATCH_SIZES = (1024, 256)
+AUTO_BATCH_MIN_STEPS = 20
+
+
+def batch_size_in_force(batch_size: int | str, n_rows: int) -> int:
+    """The rows per gradient step of a fit on ``n_rows`` rows."""
+    if batch_size == "auto":
+        large, small = AUTO_BATCH_SIZES
+        return large if n_rows >= AUTO_BATCH_MIN_STEPS * large else small
+    return int(batch_size)
 
 
 def uses_factorization(params: Mapping[str, Any]) -> bool:

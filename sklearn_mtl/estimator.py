@@ -32,6 +32,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._docstring import fill_registry_names
 from .builder import (
     NetworkSpec,
+    batch_size_in_force,
     build_net,
     early_stopping_in_force,
     grow_network,
@@ -124,12 +125,11 @@ class MultiTaskRecommender(BaseEstimator):
         :meth:`history_frame`).
     tower_units : tuple of int, default=(16,)
         Hidden layer widths of each task's tower.
-    embedding_dim : int or "auto", default=16
+    embedding_dim : int or "auto", default=32
         Width of every categorical embedding; ``"auto"`` sizes each table from
-        its vocabulary (``min(64, round(1.6 * n ** 0.56))``). On MovieLens
-        100K u1 validation 16 and 32 tie (0.910 and 0.909 RMSE with history,
-        0.935 and 0.938 without); at 32 the history of a clustered log
-        trained 30 epochs at ``lr=3e-3`` pointed the wrong way again.
+        its vocabulary (``min(64, round(1.6 * n ** 0.56))``). Chosen on
+        MovieLens 100K u1 validation with the other defaults (see the user
+        guide): 32 against 16, 0.904 against 0.906 RMSE with history.
     categorical_features : "from_dtype" or list, default="from_dtype"
         ``"from_dtype"``: string, object, category and bool columns are
         categorical. A list names the categorical columns (needed for integer
@@ -221,8 +221,9 @@ class MultiTaskRecommender(BaseEstimator):
     batch_norm : bool, default=False
         Batch normalization in every hidden layer (experts, bottoms, towers).
         Often trains faster; needs ``batch_size >= 2``.
-    lr : float, default=1e-3
-        Learning rate of Adam.
+    lr : float, default=2e-3
+        Learning rate of Adam. Chosen with ``batch_size`` and
+        ``embedding_decay`` on validation (see the user guide).
     lr_schedule : {"constant", "cosine"}, default="constant"
         ``"cosine"`` lowers the learning rate from ``lr`` towards 0 along a
         half cosine over the ``max_epochs`` of each ``fit`` (skorch's
@@ -234,18 +235,16 @@ class MultiTaskRecommender(BaseEstimator):
         L2 penalty of Adam on the network's weights, the embedding tables
         too unless ``embedding_decay`` is set. The factorization terms'
         biases and scales and learned loss weights are never decayed.
-    embedding_decay : float, default=4.0
+    embedding_decay : float, default=6.0
         Decoupled weight decay (AdamW's semantics) of the embedding tables:
         ids, side features, interaction histories. Every step multiplies
         every row by ``1 - lr * embedding_decay``, trained by the batch or
         not, so the vectors of rarely seen users and items stay near zero
         (the prior) and popular ones are what the data make them. 0 leaves
         the tables to ``weight_decay``. Chosen on validation (see the user
-        guide): on MovieLens 100K u1 (rating + like) 4 and 8 tie with
-        ``interaction_history`` (0.909 and 0.906 RMSE) and 8 is better
-        without (0.928 against 0.938), but 8 keeps the small clustered logs
-        of ``make_clustered_log`` from learning in 15 epochs (train AUC 0.78
-        against 0.89, top 3 in the user's clusters 0.74-0.91 against 1.0).
+        guide): on MovieLens 100K u1 (rating + like, 1024 rows a step) 6
+        scored 0.904 RMSE with ``interaction_history`` against 0.909 for 4 and
+        0.906 for 8, and the clustered logs learn.
     max_grad_norm : float, default=None
         Clip the L2 norm of all gradients together to this value before each
         step (skorch's ``GradientNormClipping``); ``None`` does not clip.
@@ -282,8 +281,11 @@ class MultiTaskRecommender(BaseEstimator):
     dp_max_grad_norm : float, default=1.0
         Each row's gradient is clipped to this L2 norm (with ``dp_epsilon``).
         Smaller clips more and needs less noise per step.
-    batch_size : int, default=256
+    batch_size : int or "auto", default="auto"
         Rows per gradient step (the expected number with ``dp_epsilon``).
+        ``"auto"``: 1024 when an epoch still makes 20 steps of that size
+        (20,480 rows or more), else 256, decided by the first fit's rows
+        (``batch_size_``).
     max_epochs : int, default=50
         Passes over the training data (at most, with early stopping).
     early_stopping : bool or "auto", default="auto"
@@ -361,6 +363,8 @@ class MultiTaskRecommender(BaseEstimator):
         Epochs trained.
     early_stopping_ : bool
         Whether the fit stopped early (``early_stopping`` decided; see there).
+    batch_size_ : int
+        The rows per gradient step (``batch_size`` decided; see there).
     privacy_spent_ : tuple of (float, float)
         ``(epsilon, delta)`` spent by all the training of this model, from
         Opacus's Rényi-DP accountant (only with ``dp_epsilon``). A ``fit``
@@ -425,7 +429,7 @@ class MultiTaskRecommender(BaseEstimator):
         "dp_epsilon": [Interval(Real, 0, None, closed="neither"), None],
         "dp_delta": [Interval(Real, 0, 1, closed="neither"), None],
         "dp_max_grad_norm": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean", StrOptions({"auto"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
@@ -453,7 +457,7 @@ class MultiTaskRecommender(BaseEstimator):
         esmm_chain: list[str] | None = None,
         loss_weighting: str | LossWeighting = "equal",
         tower_units: tuple[int, ...] = (16,),
-        embedding_dim: int | str = 16,
+        embedding_dim: int | str = 32,
         categorical_features: str | list = "from_dtype",
         categories: dict[str, list] | None = None,
         task_weights: dict[str, float] | None = None,
@@ -472,15 +476,15 @@ class MultiTaskRecommender(BaseEstimator):
         text_encoder: Any = None,
         dropout: float = 0.0,
         batch_norm: bool = False,
-        lr: float = 1e-3,
+        lr: float = 2e-3,
         lr_schedule: str = "constant",
         weight_decay: float = 0.0,
-        embedding_decay: float = 4.0,
+        embedding_decay: float = 6.0,
         max_grad_norm: float | None = None,
         dp_epsilon: float | None = None,
         dp_delta: float | None = None,
         dp_max_grad_norm: float = 1.0,
-        batch_size: int = 256,
+        batch_size: int | str = "auto",
         max_epochs: int = 50,
         early_stopping: bool | str = "auto",
         validation_fraction: float | None = None,
@@ -688,7 +692,8 @@ class MultiTaskRecommender(BaseEstimator):
         targets = check_log_training(self.get_params(deep=False), log, y)
         accelerator = make_accelerator(self.device) if self.distributed else None
         for _ in range(passes):
-            for chunk, train_steps in log_chunks(log, self.batch_size, accelerator):
+            batch_size = batch_size_in_force(self.batch_size, len(log))
+            for chunk, train_steps in log_chunks(log, batch_size, accelerator):
                 X, Y = chunk.drop(columns=targets), chunk[targets]
                 if fresh:
                     self._fit_new(X, Y, epochs=1, train_steps=train_steps)
@@ -700,7 +705,7 @@ class MultiTaskRecommender(BaseEstimator):
     def _fit_new(
         self, X: Any, y: Any, epochs: int, train_steps: int | None = None
     ) -> MultiTaskRecommender:
-        if self.batch_norm and self.batch_size < 2:
+        if self.batch_norm and self.batch_size != "auto" and self.batch_size < 2:
             raise ValueError(
                 f"batch_norm=True needs batch_size >= 2 to normalize; got {self.batch_size}."
             )
@@ -744,6 +749,7 @@ class MultiTaskRecommender(BaseEstimator):
         seed = self._seed()
         accelerator = self._accelerator(dataset, rows_shared=train_steps is None)
         self.early_stopping_ = early_stopping_in_force(self.early_stopping, len(dataset), epochs)
+        self.batch_size_ = batch_size_in_force(self.batch_size, len(dataset))
         spec = self._network_spec(text_dim)
         if accelerator is not None:
             seed = shared_seed(accelerator, seed)
@@ -840,12 +846,17 @@ class MultiTaskRecommender(BaseEstimator):
     def _seed(self) -> int:
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
+    def _batch_size(self) -> int:
+        # "auto" is decided once, by the first fit's rows (see batch_size_in_force).
+        return getattr(self, "batch_size_", batch_size_in_force(self.batch_size, 0))
+
     def _network_spec(self, text_dim: int | None = None) -> NetworkSpec:
         if text_dim is None:
             text_dim = self.net_.module_.embeddings[0].text_dim
         params = self.get_params(deep=False)
         # "auto" is decided once, by the first fit's rows (see early_stopping_in_force).
         params["early_stopping"] = getattr(self, "early_stopping_", self.early_stopping is True)
+        params["batch_size"] = self._batch_size()
         return NetworkSpec(
             params,
             self.schema_,
@@ -1669,7 +1680,7 @@ class MultiTaskRecommender(BaseEstimator):
             list(self.tasks_),
             level,
             device=self.net_.device,
-            batch_size=max(self.batch_size, 4096),
+            batch_size=max(self._batch_size(), 4096),
         )
 
     @limits_threads
@@ -1714,7 +1725,7 @@ class MultiTaskRecommender(BaseEstimator):
         dataset = TensorDictDataset(self._features(X), self._encode_targets(Y))
         return task_gradient_affinity(
             self.net_.module_, self.net_.criterion_, dataset,
-            device=self.net_.device, batch_size=self.batch_size,
+            device=self.net_.device, batch_size=self._batch_size(),
         )  # fmt: skip
 
     # ----------------------------------------------------------- description

@@ -47,6 +47,7 @@ import torch
 from sklearn.decomposition import PCA
 
 from ._version import __version__
+from .builder import batch_size_in_force
 from .catalog import Catalog
 from .schema import FeatureSchema
 from .tasks import BinaryTask, MulticlassTask, RegressionTask, make_task
@@ -327,6 +328,7 @@ def save_model(
         "y_layout": target_layout,
         "n_iter_": int(model.n_iter_),
         "early_stopping_": bool(getattr(model, "early_stopping_", model.early_stopping is True)),
+        "batch_size_": int(getattr(model, "batch_size_", batch_size_in_force(model.batch_size, 0))),
         "tasks_": _tasks_to_json(model),
         "schema_": _schema_to_json(model.schema_),
         "catalog_": None,
@@ -649,6 +651,8 @@ def read_model(path: str | os.PathLike, device: str | None = None) -> SavedModel
         "n_iter_": spec["n_iter_"],
         # Before format 3, early_stopping was a bool.
         "early_stopping_": spec.get("early_stopping_", params["early_stopping"] is True),
+        # Before batch_size="auto", the batch size was an int.
+        "batch_size_": spec.get("batch_size_", params["batch_size"]),
     }
     if spec["feature_names_in_"] is not None:
         names = from_json(spec["feature_names_in_"])

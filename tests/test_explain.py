@@ -140,17 +140,19 @@ def test_every_architecture_explains(data, architecture):
     assert features["approximation_error"].abs().max() < 0.05
 
 
-def test_the_history_points_the_right_way_after_long_training():
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_history_points_the_right_way_after_long_training(seed):
     # 30 epochs at lr 3e-3, what a user tries for a higher AUC. Before the
     # factorization terms and the decay of the tables, the ids explained every
     # label, the history carried only what the leave-pair-out leaks, and its
-    # top reason lay in the item's cluster for 12-45% of recommendations.
+    # top reason lay in the item's cluster for 12-45% of recommendations; at
+    # 256 rows a step, embedding_dim=16 and decay 4 it did for seed 1 (0.16).
     log = make_clustered_log(random_state=1)
     frame = log.frame
     model = MultiTaskRecommender(
         {"watched": "binary"}, user_col="user_id", item_col="item_id",
         interaction_task="watched", interaction_history=True, max_epochs=30, lr=3e-3,
-        early_stopping=False, random_state=0,
+        early_stopping=False, random_state=seed,
     ).fit(frame[["user_id", "item_id"]], frame[["watched"]])  # fmt: skip
     recommended = model.recommend(frame["user_id"].unique()[:60], k=3)
     _, _, in_cluster = _top_history_reasons(log, model, recommended)

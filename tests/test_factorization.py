@@ -181,3 +181,32 @@ def test_early_stopping_decided_at_fit_survives_save_and_load(tmp_path):
     loaded = MultiTaskRecommender.load(tmp_path / "m")
     assert loaded.early_stopping == "auto" and loaded.early_stopping_ is True
     assert "early_stopping" in dict(loaded.net_.callbacks_)
+
+
+@pytest.mark.parametrize(("batch_size", "n_samples", "in_force"), [
+    ("auto", 2_000, 256),
+    ("auto", 21_000, 1024),  # an epoch still makes 20 steps of 1024 rows
+    (500, 21_000, 500),
+])  # fmt: skip
+def test_batch_size_auto_grows_with_the_rows(batch_size, n_samples, in_force):
+    X, y = make_recommendation_tasks(n_users=60, n_items=40, n_samples=n_samples,
+                                     random_state=0)  # fmt: skip
+    model = MultiTaskRecommender(
+        user_col="user_id", item_col="item_id", max_epochs=1, batch_size=batch_size,
+        early_stopping=False, random_state=0,
+    ).fit(X, y)  # fmt: skip
+    assert model.batch_size == batch_size  # the parameter stays as given
+    assert model.batch_size_ == in_force
+    assert len(model.net_.history[-1]["batches"]) == -(-n_samples // in_force)
+
+
+def test_batch_size_decided_at_fit_survives_save_and_load(tmp_path):
+    X, y = make_recommendation_tasks(n_users=60, n_items=40, n_samples=21_000, random_state=0)
+    model = MultiTaskRecommender(user_col="user_id", item_col="item_id", max_epochs=1,
+                                 random_state=0).fit(X, y)  # fmt: skip
+    model.save(tmp_path / "m")
+    loaded = MultiTaskRecommender.load(tmp_path / "m")
+    assert loaded.batch_size == "auto" and loaded.batch_size_ == 1024
+    assert loaded.net_.batch_size == 1024
+    # partial_fit keeps the first fit's batch size, whatever the new rows.
+    assert loaded.partial_fit(X.head(500), y.head(500)).batch_size_ == 1024

@@ -23,9 +23,10 @@ from sklearn_mtl.modules import history
 
 pytestmark = pytest.mark.slow
 
-# Where the leak shows most: mean pooling, no factorization terms, no decay and
-# the full 40 epochs (the leak is learned late).
+# Where the leak shows most: mean pooling, no factorization terms, no decay,
+# 256 rows a step and the full 40 epochs (the leak is learned late).
 PLAIN = {
+    "batch_size": 256,
     "history_pooling": "mean",
     "factorization_terms": False,
     "embedding_decay": 0.0,
@@ -71,7 +72,7 @@ def without_stand_ins(monkeypatch):
 
 def test_history_scores_unseen_candidates_like_positives(log):
     ratio, inside = fit_and_measure(*log, interaction_history=True)
-    assert ratio > 1.0, ratio  # measured 1.08-1.11 over seeds 0-2
+    assert ratio > 1.0, ratio  # measured 1.10-1.11 over seeds 0-2
     _, without_inside = fit_and_measure(*log, interaction_history=False)
     assert inside >= without_inside - 0.02  # history never makes it worse
 
