@@ -10,7 +10,8 @@ reference of the same run, on the same data). Prints each seed's test MSE
 its shared bottom and the median MMoE / shared-bottom MSE ratio. One torch
 thread per fit, ``--n-jobs`` fits at a time.
 
-    python benchmarks/bench_mmoe_reference.py [--seeds 5] [--n-jobs 2]
+    python benchmarks/bench_mmoe_reference.py [--seeds 5] [--n-jobs 2] [--epochs 30]
+                                              [--n-train 20000]
 """
 
 from __future__ import annotations
@@ -64,13 +65,13 @@ class PlainSharedBottom(nn.Module):
         return [tower(shared)[:, 0] for tower in self.towers]
 
 
-def plain_fit_predict(cls, X, Y, X_test, seed: int) -> np.ndarray:
+def plain_fit_predict(cls, X, Y, X_test, seed: int, epochs: int) -> np.ndarray:
     """The plain loop: raw inputs and targets, the sum of the two MSEs, Adam."""
     torch.manual_seed(seed)
     model = cls(X.shape[1])
     optimizer = torch.optim.Adam(model.parameters(), lr=LR)
     X, Y = torch.tensor(X, dtype=torch.float32), torch.tensor(Y, dtype=torch.float32)
-    for _ in range(EPOCHS):
+    for _ in range(epochs):
         order = torch.randperm(len(X))
         for start in range(0, len(X), BATCH):
             rows = order[start : start + BATCH]
@@ -84,16 +85,16 @@ def plain_fit_predict(cls, X, Y, X_test, seed: int) -> np.ndarray:
     return torch.stack(outputs, dim=1).numpy()
 
 
-def run(seed: int) -> dict[str, float]:
+def run(seed: int, n_train: int = N_TRAIN, epochs: int = EPOCHS) -> dict[str, float]:
     torch.set_num_threads(1)
-    X, y = make_mmoe_synthetic(N_TRAIN + N_TEST, correlation=0.5, random_state=seed)
-    X_train, X_test = X[:N_TRAIN], X[N_TRAIN:]
-    y_train, y_test = y.iloc[:N_TRAIN], y.iloc[N_TRAIN:].to_numpy()
+    X, y = make_mmoe_synthetic(n_train + N_TEST, correlation=0.5, random_state=seed)
+    X_train, X_test = X[:n_train], X[n_train:]
+    y_train, y_test = y.iloc[:n_train], y.iloc[n_train:].to_numpy()
     mse = {}
     for name, params in LIBRARY.items():
         model = MultiTaskRecommender(
             **params,
-            max_epochs=EPOCHS,
+            max_epochs=epochs,
             batch_size=BATCH,
             lr=LR,
             random_state=seed,
@@ -102,7 +103,7 @@ def run(seed: int) -> dict[str, float]:
         ).fit(X_train, y_train)
         mse[f"library {name}"] = float(((model.predict(X_test).to_numpy() - y_test) ** 2).mean())
     for name, cls in (("mmoe", PlainMMoE), ("shared_bottom", PlainSharedBottom)):
-        pred = plain_fit_predict(cls, X_train, y_train.to_numpy(), X_test, seed)
+        pred = plain_fit_predict(cls, X_train, y_train.to_numpy(), X_test, seed, epochs)
         mse[f"plain {name}"] = float(((pred - y_test) ** 2).mean())
     return mse
 
@@ -111,9 +112,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--n-train", type=int, default=N_TRAIN)
     args = parser.parse_args()
     print(f"torch threads=1 per fit, {args.n_jobs} fits at a time")
-    results = Parallel(n_jobs=args.n_jobs)(delayed(run)(seed) for seed in range(args.seeds))
+    results = Parallel(n_jobs=args.n_jobs)(
+        delayed(run)(seed, args.n_train, args.epochs) for seed in range(args.seeds)
+    )
     for seed, mse in enumerate(results):
         print(f"  seed {seed}: " + ", ".join(f"{k} {v:.4f}" for k, v in mse.items()))
     for kind in ("library", "plain"):

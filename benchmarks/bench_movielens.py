@@ -64,10 +64,10 @@ def load() -> tuple[pd.DataFrame, list]:
 
 
 def model(tasks: dict, history: bool, epochs: int, seed: int, **params) -> MultiTaskRecommender:
+    # Everything else at the library's defaults, unless a tuned setting says otherwise.
     base = dict(
         user_col="user_id", item_col="item_id", interaction_history=history,
-        embedding_dim=16, shared_units=(64, 32), tower_units=(16,),
-        lr=1e-3, batch_size=512, max_epochs=epochs, random_state=seed,
+        max_epochs=epochs, random_state=seed,
     )  # fmt: skip
     if "watched" in tasks:
         base["interaction_task"] = "watched"

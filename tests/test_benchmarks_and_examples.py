@@ -232,3 +232,21 @@ def test_multi_vs_single_and_mmoe_correlation_examples_run():
     assert "single-task" in run("examples/multi_vs_single.py")
     out = run("examples/mmoe_correlation.py")
     assert "shared_bottom_mse" in out and "gate_distance" in out
+
+
+@needs_movielens
+def test_bench_factorization_runs():
+    out = run("benchmarks/bench_factorization.py", "--settings", "today's defaults")
+    assert "today's defaults" in out and "valid RMSE" in out
+
+
+@needs_movielens
+def test_bench_rating_rankings_runs():
+    out = run("benchmarks/bench_rating_rankings.py")
+    assert "precision@10" in out and "top pick" in out
+
+
+def test_bench_mmoe_reference_runs():
+    out = run("benchmarks/bench_mmoe_reference.py", "--seeds", "1", "--n-jobs", "1",
+              "--epochs", "1", "--n-train", "1000")  # fmt: skip
+    assert "library: MMoE beats its shared bottom" in out and "plain  : MMoE" in out
