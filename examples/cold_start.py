@@ -56,7 +56,6 @@ model = MultiTaskRecommender(
     item_col="item_id",
     interaction_task="watched",
     text_features=["title"],
-    batch_size=512,
     max_epochs=8,
     random_state=0,
     verbose=1,
