@@ -69,13 +69,16 @@ _LOO_BASE = dict(
     embedding_dim=32, shared_units=(128, 64), max_epochs=8, resample_negatives=True,
     lr_schedule="cosine", history_products=True,
 )  # fmt: skip
+# The decay of the tables that suits ratings costs the watched ranking dearly
+# (validation HR@10 0.661 at the default 6 against 0.700 without): it is tuned here.
 LOO_GRID = {
     "batch 1024, lr 3e-3": dict(_LOO_BASE, batch_size=1024, lr=3e-3),
-    "batch 1024, lr 3e-3, no products": dict(
-        _LOO_BASE, batch_size=1024, lr=3e-3, history_products=False
+    "batch 1024, lr 3e-3, table decay 1": dict(
+        _LOO_BASE, batch_size=1024, lr=3e-3, embedding_decay=1.0
     ),
-    "batch 4096, lr 6e-3": dict(_LOO_BASE, batch_size=4096, lr=6e-3),
-    "batch 4096, lr 1.2e-2": dict(_LOO_BASE, batch_size=4096, lr=1.2e-2),
+    "batch 1024, lr 3e-3, no table decay": dict(
+        _LOO_BASE, batch_size=1024, lr=3e-3, embedding_decay=0.0
+    ),
 }
 
 
