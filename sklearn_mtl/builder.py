@@ -61,6 +61,7 @@ __all__ = [
     "build_module",
     "build_net",
     "batch_size_in_force",
+    "learning_rate_in_force",
     "early_stopping_in_force",
     "grow_network",
     "shrink_network",
@@ -254,6 +255,23 @@ def batch_size_in_force(batch_size: int | str, n_rows: int) -> int:
         large, small = AUTO_BATCH_SIZES
         return large if n_rows >= AUTO_BATCH_MIN_STEPS * large else small
     return int(batch_size)
+
+
+#: ``lr="auto"``: Adam's rate with ``interaction_history`` and without. A
+#: history model overfits sooner (each step moves the pooled vectors of every
+#: user and item in the batch): on the u1 validation split of MovieLens 100K
+#: (rating + like, 1024 rows a step, seeds 0-2) 1e-3 scored 0.9045 RMSE and
+#: 0.801 like AUC with history against 0.9100 and 0.796 at 2e-3, better for
+#: every seed; without history 2e-3 scored 0.932 against 0.937, and only at
+#: 2e-3 do the clustered logs of ``bench_defaults.py`` learn in 15 epochs.
+AUTO_LEARNING_RATES = {"history": 1e-3, "no history": 2e-3}
+
+
+def learning_rate_in_force(lr: float | str, interaction_history: bool) -> float:
+    """Adam's learning rate of a fit: ``lr``, or what ``"auto"`` chooses."""
+    if lr == "auto":
+        return AUTO_LEARNING_RATES["history" if interaction_history else "no history"]
+    return float(lr)
 
 
 def uses_factorization(params: Mapping[str, Any]) -> bool:
@@ -486,7 +504,7 @@ def build_net(spec: NetworkSpec, seed: int) -> MultiTaskNet:
         criterion=criterion,
         # Weight decay by parameter family (see EMBEDDING_TABLES).
         optimizer=torch.optim.Adam,
-        lr=params["lr"],
+        lr=learning_rate_in_force(params["lr"], params["interaction_history"]),
         optimizer__weight_decay=params["weight_decay"],
         **{f"optimizer__{key}": value for key, value in adam_kernel(params["device"]).items()},
         optimizer__param_groups=_param_groups(params),

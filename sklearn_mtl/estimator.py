@@ -221,9 +221,12 @@ class MultiTaskRecommender(BaseEstimator):
     batch_norm : bool, default=False
         Batch normalization in every hidden layer (experts, bottoms, towers).
         Often trains faster; needs ``batch_size >= 2``.
-    lr : float, default=2e-3
-        Learning rate of Adam. Chosen with ``batch_size`` and
-        ``embedding_decay`` on validation (see the user guide).
+    lr : float or "auto", default="auto"
+        Learning rate of Adam. ``"auto"`` is 1e-3 with
+        ``interaction_history`` and 2e-3 without, chosen with ``batch_size``
+        and ``embedding_decay`` on validation: on MovieLens 100K u1 (rating +
+        like) 1e-3 scored 0.9045 RMSE with history against 0.9100 at 2e-3,
+        and 2e-3 0.932 without history against 0.937 (see the user guide).
     lr_schedule : {"constant", "cosine"}, default="constant"
         ``"cosine"`` lowers the learning rate from ``lr`` towards 0 along a
         half cosine over the ``max_epochs`` of each ``fit`` (skorch's
@@ -421,7 +424,7 @@ class MultiTaskRecommender(BaseEstimator):
         "text_encoder": [HasMethods(["fit", "transform"]), None],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_norm": ["boolean"],
-        "lr": [Interval(Real, 0, None, closed="neither")],
+        "lr": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "lr_schedule": [StrOptions({"constant", "cosine"})],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "embedding_decay": [Interval(Real, 0, None, closed="left")],
@@ -476,7 +479,7 @@ class MultiTaskRecommender(BaseEstimator):
         text_encoder: Any = None,
         dropout: float = 0.0,
         batch_norm: bool = False,
-        lr: float = 2e-3,
+        lr: float | str = "auto",
         lr_schedule: str = "constant",
         weight_decay: float = 0.0,
         embedding_decay: float = 6.0,

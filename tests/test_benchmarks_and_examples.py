@@ -246,6 +246,12 @@ def test_bench_rating_rankings_runs():
     assert "precision@10" in out and "top pick" in out
 
 
+@needs_movielens
+def test_bench_rating_reference_runs():
+    out = run("benchmarks/bench_rating_reference.py", "--epochs", "1")
+    assert "reference (plain PyTorch)" in out and "library defaults + history" in out
+
+
 def test_bench_mmoe_reference_runs():
     out = run("benchmarks/bench_mmoe_reference.py", "--seeds", "1", "--n-jobs", "1",
               "--epochs", "1", "--n-train", "1000")  # fmt: skip

@@ -210,3 +210,20 @@ def test_batch_size_decided_at_fit_survives_save_and_load(tmp_path):
     assert loaded.net_.batch_size == 1024
     # partial_fit keeps the first fit's batch size, whatever the new rows.
     assert loaded.partial_fit(X.head(500), y.head(500)).batch_size_ == 1024
+
+
+@pytest.mark.parametrize(("lr", "history", "in_force"), [
+    ("auto", True, 1e-3),
+    ("auto", False, 2e-3),
+    (5e-3, True, 5e-3),
+])  # fmt: skip
+def test_lr_auto_is_lower_with_history(log, tmp_path, lr, history, in_force):
+    X, y = log
+    model = _model(max_epochs=1, lr=lr, interaction_history=history).fit(X, y)
+    assert model.lr == lr  # the parameter stays as given
+    assert [g["lr"] for g in model.net_.optimizer_.param_groups] == [in_force] * len(
+        model.net_.optimizer_.param_groups
+    )
+    model.save(tmp_path / "m")
+    loaded = MultiTaskRecommender.load(tmp_path / "m").partial_fit(X, y)
+    assert {g["lr"] for g in loaded.net_.optimizer_.param_groups} == {in_force}

@@ -34,7 +34,7 @@ def test_clone_and_params_round_trip():
     copy = clone(model)
     assert copy.get_params() == model.get_params()
     copy.set_params(lr=0.1, tower_units=(4, 2))
-    assert copy.lr == 0.1 and copy.tower_units == (4, 2) and model.lr == 2e-3
+    assert copy.lr == 0.1 and copy.tower_units == (4, 2) and model.lr == "auto"
 
 
 def test_pipeline_with_a_pandas_column_transformer(data):
