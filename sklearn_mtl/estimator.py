@@ -170,8 +170,10 @@ class MultiTaskRecommender(BaseEstimator):
         dropout the pools of interaction rows differ from those of the
         sampled negatives by exactly that pair: the network reads the label
         from it and then scores every unseen candidate like a negative.
-        ``"auto"`` is 0.5 when ``interaction_task`` marks some rows as
-        non-interactions, else 0 (every row is an interaction, nothing leaks).
+        ``"auto"`` is 0.8 when ``interaction_task`` marks some rows as
+        non-interactions (at 0.5 a long training still let the history point
+        the wrong way for some seeds; see the user guide), else 0 (every row
+        is an interaction, nothing leaks).
     history_products : bool, default=False
         Also feed the element-wise products of the pooled histories with the
         item's and the user's own factor vectors (SVD++'s interaction term).

@@ -140,14 +140,15 @@ def test_every_architecture_explains(data, architecture):
     assert features["approximation_error"].abs().max() < 0.05
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_the_history_points_the_right_way_after_long_training(seed):
+@pytest.mark.parametrize(("log_seed", "seed"), [(1, 0), (1, 1), (0, 1)])
+def test_the_history_points_the_right_way_after_long_training(log_seed, seed):
     # 30 epochs at lr 3e-3, what a user tries for a higher AUC. Before the
     # factorization terms and the decay of the tables, the ids explained every
     # label, the history carried only what the leave-pair-out leaks, and its
     # top reason lay in the item's cluster for 12-45% of recommendations; at
-    # 256 rows a step, embedding_dim=16 and decay 4 it did for seed 1 (0.16).
-    log = make_clustered_log(random_state=1)
+    # 256 rows a step, embedding_dim=16 and decay 4 it did for log 1, seed 1
+    # (0.16), and at history_dropout=0.5 for log 0, seed 1 (0.08).
+    log = make_clustered_log(random_state=log_seed)
     frame = log.frame
     model = MultiTaskRecommender(
         {"watched": "binary"}, user_col="user_id", item_col="item_id",

@@ -72,7 +72,7 @@ def without_stand_ins(monkeypatch):
 
 def test_history_scores_unseen_candidates_like_positives(log):
     ratio, inside = fit_and_measure(*log, interaction_history=True)
-    assert ratio > 1.0, ratio  # measured 1.10-1.11 over seeds 0-2
+    assert ratio > 1.0, ratio  # measured 1.08-1.09 over seeds 0-2
     _, without_inside = fit_and_measure(*log, interaction_history=False)
     assert inside >= without_inside - 0.02  # history never makes it worse
 
@@ -85,7 +85,7 @@ def test_without_either_fix_the_label_leaks(log, without_stand_ins):
 
 def test_history_dropout_alone_closes_the_leak(log, without_stand_ins):
     ratio, _ = fit_and_measure(*log, interaction_history=True, **PLAIN)
-    assert ratio > 1.1, ratio  # measured 1.22-1.34 over seeds 0-2
+    assert ratio > 1.1, ratio  # measured 1.15-1.43 over seeds 0-2 (1.22-1.34 at 0.5)
 
 
 def test_stand_ins_alone_close_the_leak(log):
