@@ -51,15 +51,17 @@ from bench_movielens import (
 from sklearn_mtl.metrics import evaluate_leave_one_out, leave_one_out_split
 
 # Around the library's defaults (batch_size="auto", embedding_dim=32,
-# embedding_decay=6, lr=2e-3, "sqrt" history pooling, early stopping on 5%
-# of the rows), which were chosen on the u1 validation split of the rating +
-# like model: the decay and width that matter most, and a wider shared MLP.
+# embedding_decay=6, lr="auto" (1e-3 with history), "sqrt" history pooling,
+# early stopping on 5% of the rows), which were chosen on the u1 validation
+# split of the rating + like model: the rate, decay and width that matter
+# most, and a wider shared MLP.
 RMSE_GRID = {
     "defaults": {},
     "decay 4": dict(embedding_decay=4.0),
     "decay 8": dict(embedding_decay=8.0),
     "d=64": dict(embedding_dim=64),
-    "lr 1e-3": dict(lr=1e-3),
+    "lr 5e-4": dict(lr=5e-4),
+    "lr 2e-3": dict(lr=2e-3),
     "shared (128, 64)": dict(shared_units=(128, 64)),
     # The multi-task model trains on impressions (5x the ratings): larger steps.
     "batch 4096, lr 4e-3": dict(batch_size=4096, lr=4e-3),
@@ -70,7 +72,7 @@ _LOO_BASE = dict(
     lr_schedule="cosine", history_products=True,
 )  # fmt: skip
 # The decay of the tables that suits ratings costs the watched ranking dearly
-# (validation HR@10 0.661 at the default 6 against 0.700 without): it is tuned here.
+# (validation HR@10 0.630 at the default 6 against 0.685 without): it is tuned here.
 LOO_GRID = {
     "batch 1024, lr 3e-3": dict(_LOO_BASE, batch_size=1024, lr=3e-3),
     "batch 1024, lr 3e-3, table decay 1": dict(
@@ -78,6 +80,11 @@ LOO_GRID = {
     ),
     "batch 1024, lr 3e-3, no table decay": dict(
         _LOO_BASE, batch_size=1024, lr=3e-3, embedding_decay=0.0
+    ),
+    # history_dropout="auto" (0.8) keeps explanations pointing the right way
+    # after long training; the ranking may prefer the lighter dropout.
+    "batch 1024, lr 3e-3, no table decay, history dropout 0.5": dict(
+        _LOO_BASE, batch_size=1024, lr=3e-3, embedding_decay=0.0, history_dropout=0.5
     ),
 }
 
