@@ -41,7 +41,7 @@ def plain_loop(model: MultiTaskRecommender, features, targets, epochs: int, batc
     torch.manual_seed(0)
     module = build_module(NetworkSpec(model.get_params(), model.schema_, model.tasks_, None))
     criterion = model.net_.criterion_
-    optimizer = torch.optim.Adam(module.parameters(), lr=model.lr, **adam_kernel("cpu"))
+    optimizer = torch.optim.Adam(module.parameters(), lr=model.net_.lr, **adam_kernel("cpu"))
     n = len(targets)
     generator = torch.Generator().manual_seed(0)
     module.train()
