@@ -33,6 +33,13 @@ scikit-surprise lightfm`` (both build from source).
     python benchmarks/bench_movielens.py [--folds 5] [--seeds 3] [--threads 1]
                                          [--skip-rmse] [--skip-loo] [--skip-twins]
                                          [--rmse-models multi-task single-task]
+                                         [--json PATH]
+
+``--json PATH`` also writes every table it prints to ``PATH`` as JSON
+(``{"torch_threads", "rmse": [{"model", "mean", "u1", ..., "s/fold", ...}],
+"loo": [{"model", "HR@10", "NDCG@10", "users", "seconds", ...}], "twins":
+[{"figure", ...}]}``, model names as printed), so that runs can be compared
+over time.
 """
 
 from __future__ import annotations
@@ -371,6 +378,13 @@ def with_time_ratio(table: pd.DataFrame, seconds: str, peer: str) -> pd.DataFram
     return table
 
 
+def table_records(table: pd.DataFrame, index_name: str) -> list[dict]:
+    """The rows of a printed table as JSON-ready records, the index as ``index_name``."""
+    # NaN (a figure a model has not) is null: JSON has no NaN.
+    frame = table.rename_axis(index_name).reset_index().astype(object)
+    return frame.where(frame.notna(), None).to_dict("records")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5, help="how many of u1..u5")
@@ -388,12 +402,14 @@ def main() -> None:
         "--rmse-models", nargs="+", choices=["multi-task", "single-task"],
         default=["multi-task", "single-task"], help="which of our RMSE models to run",
     )  # fmt: skip
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the tables here")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     tuned = settings()
     print(f"torch threads={torch.get_num_threads()}; settings chosen on validation splits by "
           f"tune_movielens.py ({SETTINGS_FILE.name}); test splits read once")  # fmt: skip
     frame, folds = load()
+    figures: dict = {"torch_threads": torch.get_num_threads()}
     if not args.skip_rmse:
         print(f"1. Rating RMSE on the official folds ({args.folds} of u1..u5)")
         for kind in args.rmse_models:
@@ -402,6 +418,7 @@ def main() -> None:
                 print(f"  {kind} u{fold}: {chosen[f'u{fold}']['setting']}")
         table = rmse_table(frame, folds, args.folds, tuned, args.rmse_models)
         table = with_time_ratio(table, "s/fold", "surprise SVD++")
+        figures["rmse"] = table_records(table, "model")
         print(table.round(4).to_string(), "\n")
         for name, target in (("single-task + history", 0.885), ("multi-task + history", 0.888)):
             if name in table.index:
@@ -410,15 +427,21 @@ def main() -> None:
     if not args.skip_loo:
         print(f"2. Leave-one-out ranking, 99 sampled negatives ({tuned['loo']['setting']})")
         table = loo_table(frame, range(args.seeds), tuned["loo"]["params"])
-        print(with_time_ratio(table, "seconds", "LightFM WARP").round(4).to_string())
+        table = with_time_ratio(table, "seconds", "LightFM WARP")
+        figures["loo"] = table_records(table, "model")
+        print(table.round(4).to_string())
         print("targets (watched model, mean of 3 seeds): HR@10 >= 0.69, NDCG@10 >= 0.41")
     if not args.skip_twins:
         weighting = tuned["twins"]["weighting"]
         print(f"\n3. Multi-task ({', '.join(TASKS)}), adaptive weighting chosen on validation "
               f"({weighting}), against single-task twins, leave-one-out split")  # fmt: skip
         table = twins_table(frame, weighting, tuned["loo"]["params"])
+        figures["twins"] = table_records(table, "figure")
         print(table.round(4).to_string())
         print("target: every task within its twin's figure or better (RMSE: lower is better)")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1) + "\n")
+        print(f"figures written to {args.json}")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ leaves them out, ``python -m pytest -m slow`` (CI's second call) runs them.
 """
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -244,6 +245,19 @@ def test_bench_factorization_runs():
 def test_bench_rating_rankings_runs():
     out = run("benchmarks/bench_rating_rankings.py")
     assert "precision@10" in out and "top pick" in out
+
+
+@needs_movielens
+def test_bench_movielens_writes_its_tables_as_json(tmp_path):
+    path = tmp_path / "figures.json"
+    out = run("benchmarks/bench_movielens.py", "--folds", "1", "--skip-loo", "--skip-twins",
+              "--rmse-models", "single-task", "--json", str(path))  # fmt: skip
+    figures = json.loads(path.read_text())
+    assert figures["torch_threads"] == 1 and "loo" not in figures
+    rows = {row["model"]: row for row in figures["rmse"]}
+    assert {"single-task + history", "single-task"} <= set(rows)
+    assert 0.8 < rows["single-task + history"]["u1"] < 1.0
+    assert f"{rows['single-task']['mean']:.4f}" in out  # the figures it printed
 
 
 @needs_movielens
