@@ -17,6 +17,7 @@ without history; both together are the best of either.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import torch
 from torch import nn
@@ -165,13 +166,25 @@ class FactorizationTerms(nn.Module):
         # not suit can turn it down; 1 starts every task as a factorization.
         self.dot_scale = _Scale(sum(self.n_outputs))
         self.output_dim = sum(width for _, width in self.kept_spans) + self.factor_dim
+        # A copy is cut once, at every span's edges: the backward of one split
+        # writes each gradient once, where one slice per span wrote a full-width
+        # gradient per span (17 of them for MovieLens' columns, 16% of a step).
+        spans = [*self.user_slices, *self.item_slices, *self.bias_slices, *self.kept_spans]
+        edges = sorted({0, copy_width, *(e for s, w in spans for e in (s, s + w))})
+        self._piece_widths = [b - a for a, b in pairwise(edges)]
+        self._first_piece = {edge: k for k, edge in enumerate(edges)}
 
-    def _side(self, x: torch.Tensor, slices: Sequence[Slice]) -> torch.Tensor:
-        pieces = [
-            nn.functional.pad(x[:, start : start + width], (0, self.factor_dim - width))
+    def _span(self, pieces: Sequence[torch.Tensor], start: int, width: int) -> torch.Tensor:
+        """The columns ``start:start + width`` of a copy, from its pieces."""
+        first, last = self._first_piece[start], self._first_piece[start + width]
+        return pieces[first] if last == first + 1 else torch.cat(pieces[first:last], dim=1)
+
+    def _side(self, pieces: Sequence[torch.Tensor], slices: Sequence[Slice]) -> torch.Tensor:
+        padded = [
+            nn.functional.pad(self._span(pieces, start, width), (0, self.factor_dim - width))
             for start, width in slices
         ]
-        return torch.stack(pieces).sum(dim=0)
+        return torch.stack(padded).sum(dim=0)
 
     def forward(self, embedded: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """What the architecture reads, and each task's linear term.
@@ -188,10 +201,11 @@ class FactorizationTerms(nn.Module):
         """
         features, linears = [], []
         for copy in torch.split(embedded, self.copy_width, dim=1):
-            product = self._side(copy, self.user_slices) * self._side(copy, self.item_slices)
-            kept = [copy[:, start : start + width] for start, width in self.kept_spans]
+            pieces = torch.split(copy, self._piece_widths, dim=1)
+            product = self._side(pieces, self.user_slices) * self._side(pieces, self.item_slices)
+            kept = [self._span(pieces, start, width) for start, width in self.kept_spans]
             features.append(torch.cat([*kept, product], dim=1))
-            biases = sum(copy[:, start : start + width] for start, width in self.bias_slices)
+            biases = sum(self._span(pieces, start, width) for start, width in self.bias_slices)
             dot = product.sum(dim=1, keepdim=True).expand(-1, len(self.dot_scale.weight))
             linears.append(biases + self.dot_scale(dot))
         per_task, start = [], 0
