@@ -154,25 +154,25 @@ class FactorizationTerms(nn.Module):
         self.n_outputs = [int(n) for n in n_outputs]
         self.separate_copies = separate_copies
         self.factor_dim = max(width for _, width in (*self.user_slices, *self.item_slices))
-        # The spans between the biases, as slices rather than an index buffer:
-        # Opacus (DP-SGD) refuses a trainable module that holds buffers.
-        self.kept_spans: list[Slice] = []
-        position = 0
-        for start, width in [*sorted(self.bias_slices), (copy_width, 0)]:
-            if start > position:
-                self.kept_spans.append((position, start - position))
-            position = start + width
         # Each task output its own scale, so that a task the dot product does
         # not suit can turn it down; 1 starts every task as a factorization.
         self.dot_scale = _Scale(sum(self.n_outputs))
-        self.output_dim = sum(width for _, width in self.kept_spans) + self.factor_dim
         # A copy is cut once, at every span's edges: the backward of one split
         # writes each gradient once, where one slice per span wrote a full-width
         # gradient per span (17 of them for MovieLens' columns, 16% of a step).
-        spans = [*self.user_slices, *self.item_slices, *self.bias_slices, *self.kept_spans]
+        # Plain ints rather than an index buffer: Opacus (DP-SGD) refuses a
+        # trainable module that holds buffers.
+        spans = [*self.user_slices, *self.item_slices, *self.bias_slices]
         edges = sorted({0, copy_width, *(e for s, w in spans for e in (s, s + w))})
         self._piece_widths = [b - a for a, b in pairwise(edges)]
         self._first_piece = {edge: k for k, edge in enumerate(edges)}
+        # What the architecture reads: every piece but the biases, in order.
+        self._kept_pieces = [
+            k for k, edge in enumerate(edges[:-1])
+            if not any(start <= edge < start + width for start, width in self.bias_slices)
+        ]  # fmt: skip
+        kept_width = sum(self._piece_widths[k] for k in self._kept_pieces)
+        self.output_dim = kept_width + self.factor_dim
 
     def _span(self, pieces: Sequence[torch.Tensor], start: int, width: int) -> torch.Tensor:
         """The columns ``start:start + width`` of a copy, from its pieces."""
@@ -203,8 +203,7 @@ class FactorizationTerms(nn.Module):
         for copy in torch.split(embedded, self.copy_width, dim=1):
             pieces = torch.split(copy, self._piece_widths, dim=1)
             product = self._side(pieces, self.user_slices) * self._side(pieces, self.item_slices)
-            kept = [self._span(pieces, start, width) for start, width in self.kept_spans]
-            features.append(torch.cat([*kept, product], dim=1))
+            features.append(torch.cat([*(pieces[k] for k in self._kept_pieces), product], dim=1))
             biases = sum(self._span(pieces, start, width) for start, width in self.bias_slices)
             dot = product.sum(dim=1, keepdim=True).expand(-1, len(self.dot_scale.weight))
             linears.append(biases + self.dot_scale(dot))
